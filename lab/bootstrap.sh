@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install what the lab and the test suite need on a Debian 12 machine:
+# Debian packages (podman with runc, netavark, iptables, debootstrap,
+# apt-cacher-ng, ...) and the Python venv pinned in requirements-dev.txt.
+# Idempotent and quick when everything is in place. Non-interactive (CI).
+set -euo pipefail
+# shellcheck source=lab/env.sh
+source "$(dirname "$0")/env.sh"
+export DEBIAN_FRONTEND=noninteractive
+
+packages=(podman runc netavark aardvark-dns iptables debootstrap apt-cacher-ng
+  python3 python3-venv openssh-client curl git rsync ca-certificates)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  [ "$(id -u)" -eq 0 ] || gw_die "run as root to install: ${missing[*]}"
+  gw_log "installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The venv is rebuilt when requirements-dev.txt changes.
+stamp="$GW_VENV/.requirements.sha256"
+want=$(sha256sum "$GW_ROOT/requirements-dev.txt" | cut -d' ' -f1)
+if [ ! -x "$GW_VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  gw_log "creating the Python venv in $GW_VENV"
+  python3 -m venv "$GW_VENV"
+  "$GW_VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip
+  "$GW_VENV/bin/pip" install -q --disable-pip-version-check -r "$GW_ROOT/requirements-dev.txt"
+  echo "$want" >"$stamp"
+fi

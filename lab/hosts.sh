@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Create and destroy lab hosts: systemd containers on a podman network,
+# reachable over SSH with the lab's key as the image's `debian` user.
+# Used by `make lab` (lab/lab.sh) and by the Molecule scenarios (molecule/shared).
+#
+#   lab/hosts.sh create NAME IP NETWORK SUBNET   # idempotent; prints nothing
+#   lab/hosts.sh destroy NAME...
+#   lab/hosts.sh network-rm NETWORK
+set -euo pipefail
+# shellcheck source=lab/env.sh
+source "$(dirname "$0")/env.sh"
+
+key="$GW_STATE/ssh/id_ed25519"
+
+ensure_key() {
+  mkdir -p "$GW_STATE/ssh"
+  chmod 0700 "$GW_STATE" "$GW_STATE/ssh"
+  [ -f "$key" ] || ssh-keygen -q -t ed25519 -N '' -C "groundwork-lab" -f "$key"
+}
+
+ensure_network() {
+  local net=$1 subnet=$2
+  podman network exists "$net" || podman network create --subnet "$subnet" "$net" >/dev/null
+}
+
+wait_ssh() {
+  local name=$1 ip=$2
+  for _ in $(seq 1 60); do
+    if ssh -i "$key" -o BatchMode=yes -o ConnectTimeout=2 -o StrictHostKeyChecking=no \
+        -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "debian@$ip" true 2>/dev/null; then
+      return 0
+    fi
+    sleep 1
+  done
+  podman logs --tail 30 "$name" >&2 || true
+  gw_die "$name ($ip) did not answer on SSH within 60s"
+}
+
+create() {
+  local name=$1 ip=$2 net=$3 subnet=$4
+  local image
+  image=$("$GW_ROOT/lab/image.sh")
+  ensure_key
+  ensure_network "$net" "$subnet"
+  if ! podman container exists "$name"; then
+    # NET_ADMIN: ufw/iptables inside the host. --shm-size: parallel index
+    # builds in PostgreSQL need /dev/shm >= maintenance_work_mem.
+    podman run -d --name "$name" --hostname "$name" \
+      --network "$net" --ip "$ip" \
+      --systemd always --cap-add NET_ADMIN --shm-size "${GW_SHM_SIZE:-1g}" \
+      --label groundwork.lab=1 "$image" >/dev/null
+  elif [ "$(podman inspect -f '{{.State.Running}}' "$name")" != "true" ]; then
+    podman start "$name" >/dev/null
+  fi
+  # The key is put in place the way cloud-init would on a VM.
+  podman exec -i "$name" sh -c 'install -d -m 0700 -o debian -g debian ~debian/.ssh &&
+      cat > ~debian/.ssh/authorized_keys && chown debian:debian ~debian/.ssh/authorized_keys &&
+      chmod 0600 ~debian/.ssh/authorized_keys' <"$key.pub"
+  wait_ssh "$name" "$ip"
+}
+
+cmd=${1:-}; shift || true
+case "$cmd" in
+  create) [ $# -eq 4 ] || gw_die "usage: $0 create NAME IP NETWORK SUBNET"; create "$@" ;;
+  destroy) for n in "$@"; do podman rm -f -t 5 "$n" >/dev/null 2>&1 || true; done ;;
+  network-rm) for n in "$@"; do podman network rm -f "$n" >/dev/null 2>&1 || true; done ;;
+  *) gw_die "usage: $0 create|destroy|network-rm ..." ;;
+esac
