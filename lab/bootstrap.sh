@@ -9,7 +9,7 @@ source "$(dirname "$0")/env.sh"
 export DEBIAN_FRONTEND=noninteractive
 
 packages=(podman runc netavark aardvark-dns iptables debootstrap apt-cacher-ng
-  python3 python3-venv openssh-client curl git rsync ca-certificates)
+  python3 python3-venv shellcheck openssh-client curl git rsync ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
