@@ -8,14 +8,19 @@ from __future__ import annotations
 import re
 
 # Area/Location[/Sub] with the characters the tz database uses; no '..'.
-_TZ_NAME_RE = re.compile(r'^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}$')
+_TZ_NAME_RE = re.compile(r'[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}')
+
+# Files of the tz database directory that are not zones a host should use.
+_NOT_ZONES = frozenset(('localtime', 'posixrules', 'Factory', 'posix', 'right', 'leapseconds', 'tzdata.zi'))
 
 
 def is_well_formed(name):
     """Return True when ``name`` has the shape of a tz database name."""
     if not isinstance(name, str) or len(name) > 64:
         return False
-    return _TZ_NAME_RE.match(name) is not None
+    if name in _NOT_ZONES or name.split('/')[0] in ('posix', 'right'):
+        return False
+    return _TZ_NAME_RE.fullmatch(name) is not None
 
 
 def known_zones():
@@ -25,7 +30,7 @@ def known_zones():
     except ImportError:  # Python < 3.9 on the controller
         return set()
     try:
-        return set(zoneinfo.available_timezones())
+        return set(z for z in zoneinfo.available_timezones() if is_well_formed(z))
     except Exception:  # pragma: no cover - broken tz installation
         return set()
 

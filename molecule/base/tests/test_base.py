@@ -1,0 +1,164 @@
+# -*- coding: utf-8 -*-
+# Copyright: groundwork.stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Behaviour of a host converged with groundwork.stack.base, seen over SSH."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
+from labtest import run_playbook, ssh, ssh_argv  # noqa: E402  pylint: disable=wrong-import-position
+
+CONVERGE = os.path.join(os.path.dirname(__file__), '..', 'converge.yml')
+
+
+@pytest.fixture(name='address', scope='module')
+def fixture_address(host):
+    return host.ansible.get_variables()['ansible_host']
+
+
+def test_admin_logs_in_with_key_and_has_sudo(address):
+    result = ssh(address, 'ops', 'sudo -n id -u')
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == '0'
+
+
+def test_admin_without_sudo_cannot_escalate(address):
+    assert ssh(address, 'auditor', 'true').returncode == 0
+    result = ssh(address, 'auditor', 'sudo -n true')
+    assert result.returncode != 0
+
+
+def test_retired_admin_is_gone(host, address):
+    assert not host.user('retired').exists
+    assert ssh(address, 'retired', 'true').returncode == 255
+
+
+def test_password_authentication_is_not_offered(address):
+    result = ssh(address, 'ops', 'true', ['-o', 'PubkeyAuthentication=no',
+                                          '-o', 'PreferredAuthentications=password,keyboard-interactive'])
+    assert result.returncode == 255
+    assert 'Permission denied (publickey)' in result.stderr
+
+
+def test_root_login_is_refused_even_with_an_authorized_key(host, address):
+    with host.sudo():
+        host.run_test('install -d -m 0700 /root/.ssh && cp ~debian/.ssh/authorized_keys /root/.ssh/authorized_keys')
+    try:
+        result = ssh(address, 'root', 'true')
+        assert result.returncode == 255
+        assert 'Permission denied' in result.stderr
+    finally:
+        with host.sudo():
+            host.run_test('rm -f /root/.ssh/authorized_keys')
+
+
+@pytest.mark.parametrize('options, refusal', [
+    (['-c', 'aes128-cbc'], 'no matching cipher found'),
+    (['-c', '3des-cbc'], 'no matching cipher found'),
+    (['-o', 'KexAlgorithms=diffie-hellman-group14-sha1'], 'no matching key exchange method found'),
+    (['-o', 'KexAlgorithms=ecdh-sha2-nistp256'], 'no matching key exchange method found'),
+    (['-c', 'aes128-ctr', '-o', 'MACs=hmac-sha1'], 'no matching MAC found'),
+    (['-c', 'aes128-ctr', '-o', 'MACs=umac-64@openssh.com'], 'no matching MAC found'),
+])
+def test_weak_algorithms_are_refused(address, options, refusal):
+    result = ssh(address, 'ops', 'true', options)
+    assert result.returncode == 255
+    assert refusal in result.stderr
+
+
+@pytest.mark.parametrize('options', [
+    ['-c', 'chacha20-poly1305@openssh.com'],
+    ['-c', 'aes256-gcm@openssh.com', '-o', 'KexAlgorithms=curve25519-sha256'],
+    ['-c', 'aes256-ctr', '-o', 'MACs=hmac-sha2-512-etm@openssh.com'],
+])
+def test_strong_algorithms_are_accepted(address, options):
+    result = ssh(address, 'ops', 'true', options)
+    assert result.returncode == 0, result.stderr
+
+
+def test_short_dh_moduli_are_gone(host):
+    short = host.check_output("awk '$5 < 3071 && $1 !~ /^#/' /etc/ssh/moduli | wc -l")
+    assert short == '0'
+
+
+def test_timezone_and_locale(host, address):
+    assert host.check_output('timedatectl show -p Timezone --value') == 'Europe/Berlin'
+    assert host.check_output('date +%Z') in ('CET', 'CEST')
+    assert ssh(address, 'ops', 'echo $LANG').stdout.strip() == 'en_US.UTF-8'
+    assert 'de_DE.utf8' in host.check_output('locale -a').split()
+
+
+def test_journal_is_persistent_and_capped(host):
+    with host.sudo():
+        host.run_test('logger -t gw-verify journal-persistence-probe && journalctl --flush')
+        files = host.check_output('journalctl --header | grep "File path"')
+        assert '/var/log/journal/' in files
+        # journald reports the cap it applies when it (re)opens the system journal.
+        status = host.check_output('journalctl -b -u systemd-journald --no-pager -o cat')
+    assert re.search(r'System Journal .* max 64(\.0)?M', status), status
+
+
+def test_unattended_upgrades_would_install_security_updates(host):
+    with host.sudo():
+        assert host.check_output('apt-config dump APT::Periodic::Unattended-Upgrade') == \
+            'APT::Periodic::Unattended-Upgrade "1";'
+        result = host.run('unattended-upgrade --dry-run --debug 2>&1')
+    assert result.rc == 0, result.stdout
+    assert 'label=Debian-Security' in result.stdout
+
+
+def test_sshd_config_is_what_sshd_runs(host):
+    with host.sudo():
+        effective = host.check_output('sshd -T')
+    assert 'passwordauthentication no' in effective
+    assert 'permitrootlogin no' in effective
+    assert 'maxauthtries 3' in effective
+    assert 'x11forwarding no' in effective
+
+
+@pytest.mark.parametrize('extra_vars, named', [
+    ({'base_timezone': 'Mars/Olympus_Mons'}, 'base_timezone'),
+    ({'base_timezone': '../../etc/passwd'}, 'base_timezone'),
+    ({'base_sshd_port': 'twenty-two'}, 'base_sshd_port'),
+    ({'base_sshd_permit_root_login': 'yes'}, 'base_sshd_permit_root_login'),
+    ({'base_admin_users': [{'name': 'eve', 'ssh_keys': []}]}, 'base_admin_users'),
+    ({'base_admin_users': [{'name': 'eve', 'ssh_keys': ['not a key']}]}, 'base_admin_users'),
+    ({'base_admin_users': [{'name': 'eve'}]}, 'ssh_keys'),
+    ({'base_sshd_port': 2222}, 'base_sshd_port'),
+    ({'base_journald_system_max_use': 'lots'}, 'base_journald_system_max_use'),
+])
+def test_bad_input_fails_before_any_change(host, extra_vars, named):
+    before = host.check_output('sudo sha256sum /etc/ssh/sshd_config /etc/passwd /etc/localtime')
+    rc, output, changed = run_playbook(CONVERGE, extra_vars)
+    assert rc != 0
+    assert named in output
+    assert changed == 0
+    assert host.check_output('sudo sha256sum /etc/ssh/sshd_config /etc/passwd /etc/localtime') == before
+
+
+def test_hardening_reload_keeps_open_sessions(host, address):
+    """Re-apply the role with a changed sshd setting while a session is open."""
+    session = subprocess.Popen(ssh_argv(address, 'debian', 'sleep 20; echo still-here'),  # pylint: disable=consider-using-with
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2)
+    try:
+        rc, output, changed = run_playbook(CONVERGE, {'base_sshd_max_sessions': 7})
+        assert rc == 0, output[-3000:]
+        assert changed >= 1
+        with host.sudo():
+            assert 'maxsessions 7' in host.check_output('sshd -T')
+        stdout, stderr = session.communicate(timeout=60)
+        assert session.returncode == 0, stderr
+        assert stdout.strip() == 'still-here'
+    finally:
+        if session.poll() is None:
+            session.kill()
+        run_playbook(CONVERGE)

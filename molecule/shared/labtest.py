@@ -1,0 +1,45 @@
+# -*- coding: utf-8 -*-
+# Copyright: groundwork.stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Helpers for the testinfra verifiers: act on lab hosts from the controller.
+
+Tests use these to check behaviour from outside the host (an SSH login is
+refused, a playbook run fails before changing anything), which testinfra's
+own connection cannot show.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+
+ROOT = os.environ.get('MOLECULE_PROJECT_DIRECTORY', os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..')))
+LAB_KEY = os.path.join(ROOT, '.lab', 'ssh', 'id_ed25519')
+
+
+def ssh_argv(address, user, command='true', options=()):
+    """Return the argv of a one-shot SSH login with the lab key (no multiplexing)."""
+    return ['ssh', '-i', LAB_KEY,
+            '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'ControlMaster=no', '-o', 'ControlPath=none',
+            '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=5',
+            ] + list(options) + ['%s@%s' % (user, address), command]
+
+
+def ssh(address, user, command='true', options=(), timeout=30):
+    """Log in to ``address`` as ``user`` with the lab key and run ``command``."""
+    return subprocess.run(ssh_argv(address, user, command, options), capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def run_playbook(playbook, extra_vars=None, timeout=600):
+    """Run a playbook against the scenario's inventory; return (rc, output, changed count)."""
+    argv = ['ansible-playbook', '-i', os.environ['MOLECULE_INVENTORY_FILE'], playbook]
+    if extra_vars:
+        argv += ['-e', json.dumps(extra_vars)]
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'), ANSIBLE_NOCOLOR='1')
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+    output = proc.stdout + proc.stderr
+    changed = [int(n) for n in re.findall(r'changed=(\d+)', output)]
+    return proc.returncode, output, sum(changed)
