@@ -3,7 +3,7 @@
 # reachable over SSH with the lab's key as the image's `debian` user.
 # Used by `make lab` (lab/lab.sh) and by the Molecule scenarios (molecule/shared).
 #
-#   lab/hosts.sh create NAME IP NETWORK SUBNET   # idempotent; prints nothing
+#   lab/hosts.sh create NAME IP NETWORK SUBNET [SUITE]   # idempotent; SUITE defaults to trixie
 #   lab/hosts.sh destroy NAME...
 #   lab/hosts.sh network-rm NETWORK
 set -euo pipefail
@@ -37,9 +37,9 @@ wait_ssh() {
 }
 
 create() {
-  local name=$1 ip=$2 net=$3 subnet=$4
+  local name=$1 ip=$2 net=$3 subnet=$4 suite=${5:-$GW_SUITE}
   local image
-  image=$("$GW_ROOT/lab/image.sh")
+  image=$("$GW_ROOT/lab/image.sh" "$suite")
   ensure_key
   ensure_network "$net" "$subnet"
   if ! podman container exists "$name"; then
@@ -61,7 +61,7 @@ create() {
 
 cmd=${1:-}; shift || true
 case "$cmd" in
-  create) [ $# -eq 4 ] || gw_die "usage: $0 create NAME IP NETWORK SUBNET"; create "$@" ;;
+  create) [ $# -eq 4 ] || [ $# -eq 5 ] || gw_die "usage: $0 create NAME IP NETWORK SUBNET [SUITE]"; create "$@" ;;
   destroy) for n in "$@"; do podman rm -f -t 5 "$n" >/dev/null 2>&1 || true; done ;;
   network-rm) for n in "$@"; do podman network rm -f "$n" >/dev/null 2>&1 || true; done ;;
   *) gw_die "usage: $0 create|destroy|network-rm ..." ;;

@@ -33,9 +33,11 @@ def ssh(address, user, command='true', options=(), timeout=30):
                           timeout=timeout, check=False)
 
 
-def run_playbook(playbook, extra_vars=None, timeout=600):
+def run_playbook(playbook, extra_vars=None, limit=None, timeout=600):
     """Run a playbook against the scenario's inventory; return (rc, output, changed count)."""
     argv = ['ansible-playbook', '-i', os.environ['MOLECULE_INVENTORY_FILE'], playbook]
+    if limit:
+        argv += ['--limit', limit]
     if extra_vars:
         argv += ['-e', json.dumps(extra_vars)]
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'), ANSIBLE_NOCOLOR='1')

@@ -24,6 +24,11 @@ def fixture_address(host):
     return host.ansible.get_variables()['ansible_host']
 
 
+@pytest.fixture(name='name', scope='module')
+def fixture_name(host):
+    return host.ansible.get_variables()['inventory_hostname']
+
+
 def test_admin_logs_in_with_key_and_has_sudo(address):
     result = ssh(address, 'ops', 'sudo -n id -u')
     assert result.returncode == 0, result.stderr
@@ -135,22 +140,22 @@ def test_sshd_config_is_what_sshd_runs(host):
     ({'base_sshd_port': 2222}, 'base_sshd_port'),
     ({'base_journald_system_max_use': 'lots'}, 'base_journald_system_max_use'),
 ])
-def test_bad_input_fails_before_any_change(host, extra_vars, named):
+def test_bad_input_fails_before_any_change(host, name, extra_vars, named):
     before = host.check_output('sudo sha256sum /etc/ssh/sshd_config /etc/passwd /etc/localtime')
-    rc, output, changed = run_playbook(CONVERGE, extra_vars)
+    rc, output, changed = run_playbook(CONVERGE, extra_vars, limit=name)
     assert rc != 0
     assert named in output
     assert changed == 0
     assert host.check_output('sudo sha256sum /etc/ssh/sshd_config /etc/passwd /etc/localtime') == before
 
 
-def test_hardening_reload_keeps_open_sessions(host, address):
+def test_hardening_reload_keeps_open_sessions(host, name, address):
     """Re-apply the role with a changed sshd setting while a session is open."""
     session = subprocess.Popen(ssh_argv(address, 'debian', 'sleep 20; echo still-here'),  # pylint: disable=consider-using-with
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(2)
     try:
-        rc, output, changed = run_playbook(CONVERGE, {'base_sshd_max_sessions': 7})
+        rc, output, changed = run_playbook(CONVERGE, {'base_sshd_max_sessions': 7}, limit=name)
         assert rc == 0, output[-3000:]
         assert changed >= 1
         with host.sudo():
@@ -161,4 +166,4 @@ def test_hardening_reload_keeps_open_sessions(host, address):
     finally:
         if session.poll() is None:
             session.kill()
-        run_playbook(CONVERGE)
+        run_playbook(CONVERGE, limit=name)
