@@ -2,7 +2,9 @@
 # Start (if needed) a project-local apt-cacher-ng on the lab machine so that
 # repeated converges and image builds do not download the same .debs again.
 # Config lives in $GW_STATE/acng (copied from the package defaults, with the
-# Debian backend pointed at deb.debian.org); /etc is never edited.
+# Debian backend pointed at deb.debian.org); /etc is never edited. It listens
+# on its own port (3143), so a system apt-cacher-ng started by the package's
+# postinst on 3142 (with Debian's default backend) never stands in for it.
 # Prints nothing on success; `lab/apt-cache.sh status` prints the hit rate.
 set -euo pipefail
 # shellcheck source=lab/env.sh
@@ -11,7 +13,10 @@ source "$(dirname "$0")/env.sh"
 conf="$GW_STATE/acng"
 pidfile="$GW_STATE/acng.pid"
 
-running() { curl -fsS -o /dev/null "http://127.0.0.1:$GW_APT_CACHE_PORT/acng-report.html" 2>/dev/null; }
+running() {
+  [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null &&
+    curl -fsS -o /dev/null "http://127.0.0.1:$GW_APT_CACHE_PORT/acng-report.html" 2>/dev/null
+}
 
 case "${1:-start}" in
   start)

@@ -7,7 +7,7 @@ export CONTAINERS_CONF="$GW_ROOT/lab/containers.conf"
 export GW_STATE="${GW_STATE:-$GW_ROOT/.lab}"
 export GW_IMAGE_REPO="${GW_IMAGE_REPO:-localhost/groundwork/debian}"
 export GW_SUITE="${GW_SUITE:-trixie}"
-export GW_APT_CACHE_PORT="${GW_APT_CACHE_PORT:-3142}"
+export GW_APT_CACHE_PORT="${GW_APT_CACHE_PORT:-3143}"
 export GW_VENV="${GW_VENV:-$GW_ROOT/.venv}"
 export PATH="$GW_VENV/bin:$PATH"
 

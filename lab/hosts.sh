@@ -26,7 +26,7 @@ ensure_network() {
 wait_ssh() {
   local name=$1 ip=$2
   for _ in $(seq 1 60); do
-    if ssh -i "$key" -o BatchMode=yes -o ConnectTimeout=2 -o StrictHostKeyChecking=no \
+    if ssh -n -i "$key" -o BatchMode=yes -o ConnectTimeout=2 -o StrictHostKeyChecking=no \
         -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "debian@$ip" true 2>/dev/null; then
       return 0
     fi

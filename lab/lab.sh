@@ -47,7 +47,7 @@ for name, hv in sorted(inv["_meta"]["hostvars"].items()):
   echo "  SSH:     ssh -i .lab/ssh/id_ed25519 ops@<address>   (or debian@, the bootstrap user)"
   echo "  Ansible: ansible-playbook -i ${inventory#"$GW_ROOT"/} site.yml"
   echo "  Console: CONTAINERS_CONF=lab/containers.conf podman exec -it <host> bash"
-  echo "  Remove:  make lab-down"
+  echo "  Remove:  bash lab/lab.sh down ${inventory#"$GW_ROOT"/}"
   "$GW_ROOT/lab/apt-cache.sh" status | sed 's/^/  /'
 }
 
@@ -58,7 +58,8 @@ case "$action" in
     "$GW_ROOT/lab/image.sh" >/dev/null
     lab_hosts | while read -r name ip net subnet; do
       gw_log "starting $name ($ip on $net)"
-      "$GW_ROOT/lab/hosts.sh" create "$name" "$ip" "$net" "$subnet"
+      # stdin stays with the loop: podman exec and ssh would swallow the host list.
+      "$GW_ROOT/lab/hosts.sh" create "$name" "$ip" "$net" "$subnet" </dev/null
     done
     cd "$GW_ROOT"
     ansible-playbook -i "$inventory" site.yml
