@@ -1,0 +1,176 @@
+# -*- coding: utf-8 -*-
+# Copyright: groundwork.stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A PostgreSQL primary converged by groundwork.stack.postgresql, seen from an app host."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+import testinfra
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
+from labtest import run_playbook  # noqa: E402  pylint: disable=wrong-import-position
+
+CONVERGE = os.path.join(os.path.dirname(__file__), '..', 'converge.yml')
+DB_IP = '10.213.11.10'
+APP_PASSWORD = 'molecule-app-Secret-1'
+CA = '/usr/local/share/groundwork-ca.crt'
+
+
+def _host(name):
+    return testinfra.get_host('ansible://%s?ansible_inventory=%s' % (name, os.environ['MOLECULE_INVENTORY_FILE']))
+
+
+@pytest.fixture(name='client', scope='module')
+def fixture_client():
+    return _host('gw-mol-pgclient')
+
+
+@pytest.fixture(name='db', scope='module')
+def fixture_db():
+    return _host('gw-mol-pg')
+
+
+def psql(client, sql, password=APP_PASSWORD, **conn):
+    """Run one statement from the app host; return the command result."""
+    params = {'host': DB_IP, 'dbname': 'app', 'user': 'app', 'sslmode': 'verify-full', 'sslrootcert': CA,
+              'connect_timeout': '5'}
+    params.update(conn)
+    dsn = ' '.join('%s=%s' % item for item in params.items())
+    # testinfra quotes each argument itself.
+    return client.run('PGPASSWORD=%s psql -X -A -t -v ON_ERROR_STOP=1 %s -c %s', password, dsn, sql)
+
+
+def local_sql(db, sql, dbname='postgres'):
+    """Run SQL on the database host as postgres over the socket (peer)."""
+    with db.sudo('postgres'):
+        return db.check_output('psql -X -A -t -d %s -c %s', dbname, sql)
+
+
+def test_tls_scram_login_works_from_an_app_host(client):
+    result = psql(client, 'SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()')
+    assert result.rc == 0, result.stderr
+    ssl, version = result.stdout.strip().split('|')
+    assert ssl == 't'
+    assert version in ('TLSv1.2', 'TLSv1.3')
+
+
+def test_connection_without_tls_is_refused(client):
+    result = psql(client, 'SELECT 1', sslmode='disable')
+    assert result.rc != 0
+    assert 'no encryption' in result.stderr
+
+
+def test_wrong_password_is_refused(client):
+    result = psql(client, 'SELECT 1', password='not-the-password')
+    assert result.rc != 0
+    assert 'password authentication failed for user "app"' in result.stderr
+
+
+def test_tls_below_1_2_is_refused(client):
+    result = psql(client, 'SELECT 1', ssl_max_protocol_version='TLSv1.1')
+    assert result.rc != 0
+    assert 'protocol version' in result.stderr or 'no protocols available' in result.stderr, result.stderr
+
+
+def test_certificate_verifies_against_the_collection_ca(client):
+    # verify-full against the wrong CA must fail: the check above is not vacuous.
+    result = psql(client, 'SELECT 1', sslrootcert='/etc/ssl/certs/ca-certificates.crt')
+    assert result.rc != 0
+    assert 'certificate verify failed' in result.stderr
+
+
+def test_superuser_cannot_log_in_over_the_network(client):
+    result = psql(client, 'SELECT 1', user='postgres', dbname='postgres')
+    assert result.rc != 0
+    assert 'password authentication failed for user "postgres"' in result.stderr, result.stderr
+
+
+def test_extensions_and_pgvector_work(client):
+    result = psql(client, "SELECT extname FROM pg_extension WHERE extname IN ('vector', 'pg_stat_statements') ORDER BY 1")
+    assert result.stdout.split() == ['pg_stat_statements', 'vector']
+    result = psql(client, "SELECT '[1,2,3]'::vector <-> '[1,2,4]'::vector")
+    assert result.rc == 0, result.stderr
+    assert float(result.stdout) == 1.0
+    assert psql(client, 'SELECT count(*) >= 0 FROM pg_stat_statements').stdout.strip() == 't'
+
+
+def test_per_database_pgvector_settings(client):
+    assert psql(client, 'SHOW hnsw.ef_search').stdout.strip() == '100'
+    assert psql(client, 'SHOW hnsw.iterative_scan').stdout.strip() == 'relaxed_order'
+
+
+def test_cluster_has_data_checksums_and_scram(db):
+    assert local_sql(db, 'SHOW data_checksums') == 'on'
+    assert local_sql(db, 'SHOW password_encryption') == 'scram-sha-256'
+    verifier = local_sql(db, "SELECT rolpassword FROM pg_authid WHERE rolname = 'app'")
+    assert verifier.startswith('SCRAM-SHA-256$')
+
+
+def test_tuning_follows_the_memory_budget(db):
+    # 1 GB budget, web profile: pgtune gives shared_buffers = RAM/4, effective_cache_size = 3/4.
+    assert local_sql(db, 'SHOW shared_buffers') == '256MB'
+    assert local_sql(db, 'SHOW effective_cache_size') == '768MB'
+    assert local_sql(db, 'SHOW max_connections') == '200'
+    assert local_sql(db, 'SHOW jit') == 'off'
+    conf = db.file('/etc/postgresql/17/main/conf.d/90-groundwork.conf').content_string
+    assert "shared_buffers = '256MB'" in conf and '# pgtune' in conf
+
+
+def test_listens_on_loopback_and_its_own_address_only(db):
+    assert local_sql(db, 'SHOW listen_addresses') == 'localhost,%s' % DB_IP
+    listening = db.socket('tcp://0.0.0.0:5432')
+    assert not listening.is_listening
+
+
+def test_logs_go_outside_the_data_directory(db, client):
+    psql(client, 'SELECT 1')
+    with db.sudo():
+        logs = db.check_output('cat /var/log/postgresql/postgresql-17-main-*.log')
+    assert 'connection authorized: user=app database=app' in logs
+    assert 'SSL enabled' in logs
+
+
+def _start_time(db):
+    return local_sql(db, 'SELECT pg_postmaster_start_time()')
+
+
+def test_reloadable_change_reloads_and_restart_only_when_needed(db):
+    started = _start_time(db)
+    rc, output, changed = run_playbook(CONVERGE, {'postgresql_settings': {'work_mem': '8MB'}})
+    assert rc == 0, output[-3000:]
+    assert changed >= 1
+    assert local_sql(db, 'SHOW work_mem') == '8MB'
+    assert _start_time(db) == started, 'a reloadable change restarted PostgreSQL'
+
+    rc, output, changed = run_playbook(CONVERGE, {'postgresql_settings': {'work_mem': '8MB', 'max_connections': 150}})
+    assert rc == 0, output[-3000:]
+    assert local_sql(db, 'SHOW max_connections') == '150'
+    assert _start_time(db) != started, 'max_connections needs a restart'
+
+    rc, output, changed = run_playbook(CONVERGE)
+    assert rc == 0, output[-3000:]
+    assert local_sql(db, 'SHOW max_connections') == '200'
+
+
+@pytest.mark.parametrize('extra_vars, named', [
+    ({'postgresql_profile': 'olap'}, 'postgresql_profile'),
+    ({'postgresql_memory_budget': 'lots'}, 'postgresql_memory_budget'),
+    ({'postgresql_hba_rules': [{'address': '10.0.0.5/24'}]}, 'postgresql_hba_rules'),
+    ({'postgresql_hba_rules': [{'address': '10.0.0.0/8', 'type': 'host', 'method': 'scram-sha-256'}]}, 'postgresql_hba_rules'),
+    ({'postgresql_hba_rules': [{'address': '10.0.0.0/8', 'method': 'md5'}]}, 'method'),
+    ({'postgresql_users': [{'name': 'nopass'}]}, 'postgresql_users'),
+    ({'postgresql_settings': {'ssl': 'off'}}, 'postgresql_settings'),
+    ({'postgresql_databases': [{'name': 'app', 'settings': {'work_mem': '1GB'}}]}, 'postgresql_databases'),
+])
+def test_bad_input_fails_before_any_change(db, extra_vars, named):
+    before = db.check_output('sudo sha256sum /etc/postgresql/17/main/pg_hba.conf /etc/postgresql/17/main/conf.d/90-groundwork.conf')
+    rc, output, changed = run_playbook(CONVERGE, extra_vars)
+    assert rc != 0
+    assert named in output
+    assert changed == 0
+    assert 'nopass' not in local_sql(db, 'SELECT string_agg(rolname, \',\') FROM pg_roles')
+    assert db.check_output('sudo sha256sum /etc/postgresql/17/main/pg_hba.conf /etc/postgresql/17/main/conf.d/90-groundwork.conf') == before
