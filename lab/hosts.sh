@@ -16,6 +16,7 @@ ensure_key() {
   mkdir -p "$GW_STATE/ssh"
   chmod 0700 "$GW_STATE" "$GW_STATE/ssh"
   [ -f "$key" ] || ssh-keygen -q -t ed25519 -N '' -C "groundwork-lab" -f "$key"
+  chmod 0600 "$key"   # ssh ignores a private key others can read
 }
 
 ensure_network() {
