@@ -174,3 +174,68 @@ def test_bad_input_fails_before_any_change(db, extra_vars, named):
     assert changed == 0
     assert 'nopass' not in local_sql(db, 'SELECT string_agg(rolname, \',\') FROM pg_roles')
     assert db.check_output('sudo sha256sum /etc/postgresql/17/main/pg_hba.conf /etc/postgresql/17/main/conf.d/90-groundwork.conf') == before
+
+
+def _index_options(db):
+    return local_sql(db, "SELECT am.amname || ' ' || array_to_string(c.reloptions, ',') FROM pg_class c "
+                         "JOIN pg_am am ON am.oid = c.relam WHERE c.relname = 'items_embedding_idx'", dbname='app')
+
+
+def test_hnsw_index_has_the_requested_parameters(db):
+    assert _index_options(db) == 'hnsw m=16,ef_construction=64'
+    assert local_sql(db, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_embedding_idx'::regclass", dbname='app') == 't'
+
+
+def _neighbours(client, exact):
+    """Top 10 neighbours of 20 query vectors, by index scan or by exact scan."""
+    sql = ("SELECT q.id, n.id FROM (SELECT id, embedding FROM items WHERE id % 250 = 0) q, "
+           "LATERAL (SELECT id FROM items ORDER BY embedding <-> q.embedding LIMIT 10) n")
+    if exact:
+        sql = 'SET enable_indexscan = off; ' + sql
+    result = psql(client, sql)
+    assert result.rc == 0, result.stderr
+    pairs = {}
+    for line in result.stdout.split():
+        if '|' in line:
+            qid, nid = line.split('|')
+            pairs.setdefault(qid, set()).add(nid)
+    assert len(pairs) == 20
+    return pairs
+
+
+def test_vector_search_uses_the_index_with_recall_of_at_least_0_95(client):
+    plan = psql(client, "EXPLAIN SELECT id FROM items ORDER BY embedding <-> (SELECT embedding FROM items WHERE id = 1) LIMIT 10")
+    assert 'items_embedding_idx' in plan.stdout
+    approximate, exact = _neighbours(client, exact=False), _neighbours(client, exact=True)
+    hits = sum(len(approximate[q] & exact[q]) for q in exact)
+    recall = hits / float(10 * len(exact))
+    print('recall@10 = %.3f' % recall)
+    assert recall >= 0.95
+
+
+def test_changing_m_rebuilds_the_index_once(db):
+    try:
+        rc, output, changed = run_playbook(CONVERGE, {'pgvector_test_m': 24})
+        assert rc == 0, output[-3000:]
+        assert changed >= 1
+        assert _index_options(db) == 'hnsw m=24,ef_construction=64'
+        rc, output, changed = run_playbook(CONVERGE, {'pgvector_test_m': 24})
+        assert rc == 0, output[-3000:]
+        assert changed == 0, output[-3000:]
+    finally:
+        run_playbook(CONVERGE)
+    assert _index_options(db) == 'hnsw m=16,ef_construction=64'
+
+
+@pytest.mark.parametrize('extra_vars, named', [
+    ({'pgvector_test_method': 'annoy'}, 'method'),
+    ({'pgvector_test_opclass': 'vector_manhattan_ops'}, 'opclass'),
+    ({'pgvector_test_method': 'ivfflat', 'pgvector_test_opclass': 'bit_jaccard_ops'}, 'ivfflat'),
+    ({'pgvector_test_m': 40, 'pgvector_test_ef_construction': 64}, 'ef_construction'),
+])
+def test_bad_index_input_changes_nothing(db, extra_vars, named):
+    rc, output, changed = run_playbook(CONVERGE, extra_vars)
+    assert rc != 0
+    assert named in output
+    assert changed == 0
+    assert _index_options(db) == 'hnsw m=16,ef_construction=64'
