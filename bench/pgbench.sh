@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# pgbench, read-write and read-only, on one lab host converged by site.yml,
+# with the role's tuned configuration against PostgreSQL's stock settings,
+# alternating the two in the same run (ABAB) to spread the machine's noise.
+# Prints a table and writes bench/results/pgbench-<timestamp>.json.
+#
+#   GW_BENCH_SCALE=100 GW_BENCH_SECONDS=45 GW_BENCH_ROUNDS=2 bench/pgbench.sh
+set -euo pipefail
+# shellcheck source=lab/env.sh
+source "$(dirname "$0")/../lab/env.sh"
+cd "$GW_ROOT"
+
+inventory=bench/inventory-pg
+host=gw-bench-pg
+ip=10.213.21.10
+scale=${GW_BENCH_SCALE:-100}
+seconds=${GW_BENCH_SECONDS:-45}
+rounds=${GW_BENCH_ROUNDS:-2}
+clients=${GW_BENCH_CLIENTS:-8}
+mkdir -p bench/results
+out="bench/results/pgbench-$(date -u +%Y%m%dT%H%M%SZ).json"
+conf_d=/etc/postgresql/17/main/conf.d
+
+on_host() {
+  ssh -n -i "$GW_STATE/ssh/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no \
+    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "debian@$ip" "$@"
+}
+
+"$GW_ROOT/lab/apt-cache.sh" start
+"$GW_ROOT/lab/hosts.sh" destroy "$host"
+"$GW_ROOT/lab/hosts.sh" create "$host" "$ip" gw-bench-pg 10.213.21.0/24
+gw_log "converging $host with site.yml"
+ansible-playbook -i "$inventory" site.yml >/dev/null
+
+gw_log "initialising pgbench at scale $scale"
+on_host "sudo -u postgres createdb bench 2>/dev/null || true"
+on_host "sudo -u postgres pgbench -q -i -s $scale bench" >/dev/null 2>&1
+
+# PostgreSQL 17's built-in defaults for everything the role tunes.
+stock_conf="# bench: PostgreSQL defaults for the settings the role tunes
+shared_buffers = '128MB'
+effective_cache_size = '4GB'
+maintenance_work_mem = '64MB'
+work_mem = '4MB'
+wal_buffers = -1
+min_wal_size = '80MB'
+max_wal_size = '1GB'
+checkpoint_completion_target = 0.9
+default_statistics_target = 100
+random_page_cost = 4
+effective_io_concurrency = 1
+huge_pages = 'try'
+jit = on
+wal_compression = off
+max_connections = 100"
+
+use_config() {
+  if [ "$1" = stock ]; then
+    printf '%s\n' "$stock_conf" | on_host "sudo tee $conf_d/99-bench-stock.conf >/dev/null"
+  else
+    on_host "sudo rm -f $conf_d/99-bench-stock.conf"
+  fi
+  on_host "sudo systemctl restart postgresql@17-main"
+  # Warm the cache the same way for both: one read pass over the tables.
+  on_host "sudo -u postgres psql -X -q -d bench -c 'SELECT count(*) FROM pgbench_accounts' >/dev/null"
+}
+
+# run MODE -> tps
+run() {
+  local flags=""
+  [ "$1" = ro ] && flags="-S"
+  on_host "sudo -u postgres pgbench -n $flags -c $clients -j 2 -T $seconds bench" \
+    | awk '/^tps = /{print $3; exit}'
+}
+
+results="[]"
+for round in $(seq 1 "$rounds"); do
+  for config in stock tuned; do
+    use_config "$config"
+    for mode in rw ro; do
+      tps=$(run "$mode")
+      gw_log "round $round $config $mode: $tps tps"
+      results=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.append({"round": int(sys.argv[2]), "config": sys.argv[3], "mode": sys.argv[4], "tps": float(sys.argv[5])}); print(json.dumps(r))' \
+        "$results" "$round" "$config" "$mode" "$tps")
+    done
+  done
+done
+tuned_settings=$(on_host "sudo -u postgres psql -X -A -t -c \"SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('shared_buffers','work_mem','max_wal_size','effective_io_concurrency','random_page_cost','wal_compression','jit')\"")
+"$GW_ROOT/lab/hosts.sh" destroy "$host"
+"$GW_ROOT/lab/hosts.sh" network-rm gw-bench-pg
+
+python3 - "$results" "$out" "$scale" "$seconds" "$clients" "$tuned_settings" <<'PY'
+import json, statistics, sys
+rows = json.loads(sys.argv[1])
+summary = {}
+for mode in ("rw", "ro"):
+    stock = statistics.mean(r["tps"] for r in rows if r["mode"] == mode and r["config"] == "stock")
+    tuned = statistics.mean(r["tps"] for r in rows if r["mode"] == mode and r["config"] == "tuned")
+    summary[mode] = {"stock_tps": round(stock, 1), "tuned_tps": round(tuned, 1), "ratio": round(tuned / stock, 2)}
+json.dump({"bench": "pgbench", "scale": int(sys.argv[3]), "seconds": int(sys.argv[4]), "clients": int(sys.argv[5]),
+           "tuned_settings": sys.argv[6], "runs": rows, "summary": summary}, open(sys.argv[2], "w"), indent=2)
+print("\npgbench scale %s, %s clients, %ss per run, mean of rounds" % (sys.argv[3], sys.argv[5], sys.argv[4]))
+print("%-12s %12s %12s %8s" % ("mode", "stock tps", "tuned tps", "ratio"))
+for mode, s in summary.items():
+    print("%-12s %12.1f %12.1f %8.2f" % ({"rw": "read-write", "ro": "read-only"}[mode], s["stock_tps"], s["tuned_tps"], s["ratio"]))
+print("tuned:", sys.argv[6])
+print("written to", sys.argv[2])
+PY
