@@ -85,7 +85,7 @@ for round in $(seq 1 "$rounds"); do
     done
   done
 done
-tuned_settings=$(on_host "sudo -u postgres psql -X -A -t -c \"SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('shared_buffers','work_mem','max_wal_size','effective_io_concurrency','random_page_cost','wal_compression','jit')\"")
+tuned_settings=$(on_host "sudo -u postgres psql -X -A -t -c \"SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('shared_buffers','work_mem','max_wal_size','effective_io_concurrency','random_page_cost','wal_compression','jit')\"")
 "$GW_ROOT/lab/hosts.sh" destroy "$host"
 "$GW_ROOT/lab/hosts.sh" network-rm gw-bench-pg
 
