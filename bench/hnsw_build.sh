@@ -12,24 +12,19 @@ set -euo pipefail
 # shellcheck source=lab/env.sh
 source "$(dirname "$0")/../lab/env.sh"
 cd "$GW_ROOT"
+# shellcheck source=bench/pg-host.sh
+source bench/pg-host.sh
 
-inventory=bench/inventory-pg
-host=gw-bench-pg
-ip=10.213.21.10
 rows=${GW_BENCH_ROWS:-100000}
 dims=${GW_BENCH_DIMS:-128}
 mkdir -p bench/results
 out="bench/results/hnsw-$(date -u +%Y%m%dT%H%M%SZ).json"
 
-on_host() {
-  ssh -n -i "$GW_STATE/ssh/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no \
-    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "debian@$ip" "$@"
-}
 sql() { on_host "sudo -u postgres psql -X -A -t -q -d vectors -c $(printf '%q' "$1")"; }
 
 "$GW_ROOT/lab/apt-cache.sh" start
 if ! podman container exists "$host"; then
-  "$GW_ROOT/lab/hosts.sh" create "$host" "$ip" gw-bench-pg 10.213.21.0/24
+  "$GW_ROOT/lab/hosts.sh" create "$host" "$ip" "$network" "$subnet"
   ansible-playbook -i "$inventory" site.yml >/dev/null
 fi
 

@@ -9,10 +9,9 @@ set -euo pipefail
 # shellcheck source=lab/env.sh
 source "$(dirname "$0")/../lab/env.sh"
 cd "$GW_ROOT"
+# shellcheck source=bench/pg-host.sh
+source bench/pg-host.sh
 
-inventory=bench/inventory-pg
-host=gw-bench-pg
-ip=10.213.21.10
 scale=${GW_BENCH_SCALE:-100}
 seconds=${GW_BENCH_SECONDS:-45}
 rounds=${GW_BENCH_ROUNDS:-2}
@@ -21,14 +20,10 @@ mkdir -p bench/results
 out="bench/results/pgbench-$(date -u +%Y%m%dT%H%M%SZ).json"
 conf_d=/etc/postgresql/17/main/conf.d
 
-on_host() {
-  ssh -n -i "$GW_STATE/ssh/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no \
-    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "debian@$ip" "$@"
-}
 
 "$GW_ROOT/lab/apt-cache.sh" start
 "$GW_ROOT/lab/hosts.sh" destroy "$host"
-"$GW_ROOT/lab/hosts.sh" create "$host" "$ip" gw-bench-pg 10.213.21.0/24
+"$GW_ROOT/lab/hosts.sh" create "$host" "$ip" "$network" "$subnet"
 gw_log "converging $host with site.yml"
 ansible-playbook -i "$inventory" site.yml >/dev/null
 
@@ -87,7 +82,7 @@ for round in $(seq 1 "$rounds"); do
 done
 tuned_settings=$(on_host "sudo -u postgres psql -X -A -t -c \"SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('shared_buffers','work_mem','max_wal_size','effective_io_concurrency','random_page_cost','wal_compression','jit')\"")
 "$GW_ROOT/lab/hosts.sh" destroy "$host"
-"$GW_ROOT/lab/hosts.sh" network-rm gw-bench-pg
+"$GW_ROOT/lab/hosts.sh" network-rm "$network"
 
 python3 - "$results" "$out" "$scale" "$seconds" "$clients" "$tuned_settings" <<'PY'
 import json, statistics, sys

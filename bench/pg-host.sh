@@ -1,0 +1,13 @@
+# shellcheck shell=bash disable=SC2034  # the variables are used by the scripts that source this file
+# Shared by the PostgreSQL benchmarks: the bench host of bench/inventory-pg
+# and a way to run a command on it. Sourced after lab/env.sh.
+inventory=bench/inventory-pg
+host=gw-bench-pg
+ip=10.213.21.10
+network=gw-bench-pg
+subnet=10.213.21.0/24
+
+on_host() {
+  ssh -n -i "$GW_STATE/ssh/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no \
+    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "debian@$ip" "$@"
+}
