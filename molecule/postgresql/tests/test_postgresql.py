@@ -239,3 +239,11 @@ def test_bad_index_input_changes_nothing(db, extra_vars, named):
     assert named in output
     assert changed == 0
     assert _index_options(db) == 'hnsw m=16,ef_construction=64'
+
+
+def test_a_limited_run_keeps_the_clients_access(client):
+    """--limit to the database host: the app host's facts are missing, its pg_hba rule must stay."""
+    rc, output, changed = run_playbook(CONVERGE, limit='gw-mol-pg')
+    assert rc == 0, output[-3000:]
+    assert changed == 0, output[-3000:]
+    assert psql(client, 'SELECT 1').stdout.strip() == '1'
