@@ -13,9 +13,10 @@ source "$(dirname "$0")/env.sh"
 conf="$GW_STATE/acng"
 pidfile="$GW_STATE/acng.pid"
 
+# A cache answering on the port counts as running even when another checkout
+# of the project (a git worktree) started it: they share the cache directory.
 running() {
-  [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null &&
-    curl -fsS -o /dev/null "http://127.0.0.1:$GW_APT_CACHE_PORT/acng-report.html" 2>/dev/null
+  curl -fsS -o /dev/null "http://127.0.0.1:$GW_APT_CACHE_PORT/acng-report.html" 2>/dev/null
 }
 
 case "${1:-start}" in
