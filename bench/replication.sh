@@ -11,8 +11,11 @@
 #    -X stream, fast checkpoint, over TLS) against a raw tar copy of the same
 #    data directory between the same two hosts, alternated (ABAB).
 #
-# Prints a table and writes bench/results/replication-<timestamp>.json.
+# Prints a table and writes bench/results/replication-<timestamp>.json (the
+# playbook logs go next to it, in replication-<timestamp>.d/).
 #   GW_BENCH_SCALE=30 GW_BENCH_ROUNDS=2 bench/replication.sh
+#   GW_BENCH_REUSE=1 bench/replication.sh     # hosts already up and converged: skip creating them
+#   GW_BENCH_FAILOVER_ROUNDS=0 ...            # only the rebuild figures
 set -euo pipefail
 # shellcheck source=lab/env.sh
 source "$(dirname "$0")/../lab/env.sh"
@@ -25,30 +28,33 @@ network=gw-bench-repl
 subnet=10.213.24.0/24
 scale=${GW_BENCH_SCALE:-30}
 rounds=${GW_BENCH_ROUNDS:-2}
+failover_rounds=${GW_BENCH_FAILOVER_ROUNDS:-$rounds}
 data_dir=/var/lib/postgresql/17/main
 mkdir -p bench/results
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out="bench/results/replication-$stamp.json"
-work=$(mktemp -d /tmp/gw-bench-repl.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+work="$GW_ROOT/bench/results/replication-$stamp.d"
+mkdir -p "$work"
 
 on() {  # on HOST-IP COMMAND...
   local ip=$1; shift
   ssh -n -i "$GW_STATE/ssh/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no \
     -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "debian@$ip" "$@"
 }
-ip_of() { local i; for i in "${!names[@]}"; do [ "${names[$i]}" = "$1" ] && echo "${ips[$i]}"; done; }
-name_of() { local i; for i in "${!ips[@]}"; do [ "${ips[$i]}" = "$1" ] && echo "${names[$i]}"; done; }
+ip_of() { local i; for i in "${!names[@]}"; do if [ "${names[$i]}" = "$1" ]; then echo "${ips[$i]}"; fi; done; }
+name_of() { local i; for i in "${!ips[@]}"; do if [ "${ips[$i]}" = "$1" ]; then echo "${names[$i]}"; fi; done; }
 now() { date +%s.%N; }
 
 "$GW_ROOT/lab/apt-cache.sh" start
-rm -f "$inventory/postgresql-topology.yml"
-"$GW_ROOT/lab/hosts.sh" destroy "${names[@]}"
-for i in "${!names[@]}"; do
-  "$GW_ROOT/lab/hosts.sh" create "${names[$i]}" "${ips[$i]}" "$network" "$subnet"
-done
-gw_log "converging ${names[*]} with site.yml"
-ansible-playbook -i "$inventory" site.yml >"$work/converge.log"
+if [ "${GW_BENCH_REUSE:-0}" != 1 ]; then
+  rm -f "$inventory/postgresql-topology.yml"
+  "$GW_ROOT/lab/hosts.sh" destroy "${names[@]}"
+  for i in "${!names[@]}"; do
+    "$GW_ROOT/lab/hosts.sh" create "${names[$i]}" "${ips[$i]}" "$network" "$subnet"
+  done
+  gw_log "converging ${names[*]} with site.yml"
+  ansible-playbook -i "$inventory" site.yml >"$work/converge.log"
+fi
 
 export PGPASSFILE="$work/pgpass"
 install -m 0600 /dev/null "$PGPASSFILE"
@@ -65,7 +71,7 @@ writer() {  # appends the time of every acknowledged write to $1 until $2 exists
 }
 
 failover_json=()
-for round in $(seq 1 "$rounds"); do
+for round in $(seq 1 "$failover_rounds"); do
   primary=$(name_of "$(psql "$dsn" -X -A -t -c 'SELECT host(inet_server_addr())')")
   log="$work/writes-$round" stop="$work/stop-$round"
   : >"$log"
@@ -96,7 +102,7 @@ done
 
 primary=$(name_of "$(psql "$dsn" -X -A -t -c 'SELECT host(inet_server_addr())')")
 primary_ip=$(ip_of "$primary")
-for name in "${names[@]}"; do [ "$name" != "$primary" ] && victim=$name && break; done
+for name in "${names[@]}"; do if [ "$name" != "$primary" ]; then victim=$name; break; fi; done
 victim_ip=$(ip_of "$victim")
 gw_log "filling the primary $primary with pgbench data at scale $scale"
 on "$primary_ip" "sudo -u postgres pgbench -q -i -s $scale app" >/dev/null 2>&1
