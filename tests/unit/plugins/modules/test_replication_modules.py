@@ -1,0 +1,144 @@
+# -*- coding: utf-8 -*-
+# Copyright: groundwork.stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The replication modules: argument specs against their documentation, and the
+standby module's decisions in check mode against a faked host (no database)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.groundwork.stack.plugins.doc_fragments.postgres import ModuleDocFragment
+from ansible_collections.groundwork.stack.plugins.modules import (
+    postgresql_promote,
+    postgresql_replication_info,
+    postgresql_standby,
+)
+
+
+def documented_options(module):
+    doc = yaml.safe_load(module.DOCUMENTATION)
+    options = {}
+    if 'groundwork.stack.postgres' in doc.get('extends_documentation_fragment', []):
+        options.update(yaml.safe_load(ModuleDocFragment.DOCUMENTATION)['options'])
+    options.update(doc.get('options') or {})
+    return options
+
+
+@pytest.mark.parametrize('module', [postgresql_standby, postgresql_promote, postgresql_replication_info])
+def test_argument_spec_matches_documentation(module):
+    spec = module.argument_spec()
+    documented = documented_options(module)
+    assert set(spec) == set(documented)
+    for name, option in spec.items():
+        doc = documented[name]
+        assert doc['type'] == option.get('type', 'str'), name
+        assert doc.get('default') == option.get('default'), name
+        assert doc.get('choices') == option.get('choices'), name
+        assert doc.get('required', False) == option.get('required', False), name
+
+
+def test_promote_and_info_keep_the_password_out_of_logs():
+    for module in (postgresql_promote, postgresql_replication_info):
+        assert module.argument_spec()['login_password']['no_log'] is True
+
+
+class Exit(Exception):
+    pass
+
+
+class Fail(Exception):
+    pass
+
+
+def _exit(self, **kwargs):
+    raise Exit(kwargs)
+
+
+def _fail(self, **kwargs):
+    raise Fail(kwargs)
+
+
+CONTROL = """Database system identifier:           7440001234567890123
+Database cluster state:               %s
+Latest checkpoint location:           0/5000028
+Latest checkpoint's TimeLineID:       1
+Minimum recovery ending location:     0/0
+"""
+
+ARGS = {'primary_host': '10.0.0.11', 'replication_user': 'replicator', 'passfile': '/var/lib/postgresql/.pgpass',
+        'slot_name': 'db2', 'ca_cert': '/etc/ca.crt', 'conf_file': '/nonexistent/95-standby.conf',
+        'config_file': '/etc/postgresql/17/main/postgresql.conf', 'major': 17, 'service': 'postgresql@17-main'}
+
+
+def fake_host(monkeypatch, tmp_path, cluster_state, primary_timeline=2, active=False, history='1\t0/6000000\tx'):
+    """A data directory in tmp_path and a fake run_command answering like the tools would."""
+    calls = []
+    data_dir = tmp_path / 'data'
+    if cluster_state is not None:
+        (data_dir / 'global').mkdir(parents=True)
+        (data_dir / 'PG_VERSION').write_text('17\n')
+        (data_dir / 'global' / 'pg_control').write_text('')
+
+    def run_command(self, argv, **kwargs):
+        calls.append(argv)
+        if 'IDENTIFY_SYSTEM' in argv:
+            return 0, '7440001234567890123|%d|0/7000000|\n' % primary_timeline, ''
+        if any(str(a).startswith('TIMELINE_HISTORY') for a in argv):
+            return 0, '00000002.history|%s\n' % history, ''
+        if argv[0].endswith('pg_controldata'):
+            return 0, CONTROL % cluster_state, ''
+        if argv[:2] == ['systemctl', 'is-active']:
+            return (0 if active else 3), '', ''
+        raise AssertionError('unexpected command in check mode: %r' % (argv,))
+
+    monkeypatch.setattr(basic.AnsibleModule, 'run_command', run_command)
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', _exit)
+    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', _fail)
+    return str(data_dir), calls
+
+
+@pytest.mark.parametrize('cluster_state, divergence, expected', [
+    (None, 'never', 'clone'),
+    ('in production', 'rewind', 'rewind'),
+    ('in production', 'reclone', 'reclone'),
+])
+def test_standby_check_mode_reports_the_planned_action(monkeypatch, tmp_path, cluster_state, divergence, expected):
+    data_dir, calls = fake_host(monkeypatch, tmp_path, cluster_state)
+    args = dict(ARGS, data_dir=data_dir, divergence=divergence, _ansible_check_mode=True)
+    with patch_module_args(args):
+        with pytest.raises(Exit) as done:
+            postgresql_standby.main()
+    result = done.value.args[0]
+    assert result['changed'] is True
+    assert result['action'] == expected
+    tool = {'clone': 'pg_basebackup', 'reclone': 'pg_basebackup', 'rewind': 'pg_rewind'}[expected]
+    assert result['commands'][0][0].endswith(tool)
+    # Only reads ran; no password anywhere on a command line.
+    assert all(not a[0].endswith(('pg_basebackup', 'pg_rewind')) for a in calls)
+    assert 'password' not in json.dumps(calls + result['commands']).replace('passfile', '')
+
+
+def test_standby_never_refuses_a_diverged_primary(monkeypatch, tmp_path):
+    data_dir, dummy = fake_host(monkeypatch, tmp_path, 'in production')
+    with patch_module_args(dict(ARGS, data_dir=data_dir, divergence='never')):
+        with pytest.raises(Fail) as failed:
+            postgresql_standby.main()
+    assert 'divergence=never refuses' in failed.value.args[0]['msg']
+
+
+def test_standby_fails_when_the_primary_is_unreachable(monkeypatch, tmp_path):
+    data_dir, dummy = fake_host(monkeypatch, tmp_path, None)
+
+    def unreachable(self, argv, **kwargs):
+        return 2, '', 'psql: error: connection refused'
+    monkeypatch.setattr(basic.AnsibleModule, 'run_command', unreachable)
+    with patch_module_args(dict(ARGS, data_dir=data_dir)):
+        with pytest.raises(Fail) as failed:
+            postgresql_standby.main()
+    assert 'cannot reach the primary 10.0.0.11:5432' in failed.value.args[0]['msg']
