@@ -141,7 +141,7 @@ def test_point_in_time_restore_onto_a_fresh_host(db, repo, new):
     archive_now(db)
     assert rows(db) == (300, 300)
 
-    rc, output, _ = run_playbook(RESTORE, {'restore_host': 'gw-mol-bk-new', 'restore_target_time': STATE['time']})
+    rc, output = run_playbook(RESTORE, {'restore_host': 'gw-mol-bk-new', 'restore_target_time': STATE['time']})[:2]
     assert rc == 0, output[-4000:]
     assert rows(new) == (200, 200), 'not exactly the rows written before %s' % STATE['time']
     assert sql(new, 'SELECT pg_is_in_recovery()') == 'f'
@@ -157,8 +157,8 @@ def test_restore_to_an_lsn_overwrites_a_running_primary_only_when_forced(new):
     assert changed == 0
     assert rows(new) == (201, 100000)
 
-    rc, output, _ = run_playbook(RESTORE, {'restore_host': 'gw-mol-bk-new', 'restore_target_lsn': STATE['lsn'],
-                                           'restore_force': True})
+    rc, output = run_playbook(RESTORE, {'restore_host': 'gw-mol-bk-new', 'restore_target_lsn': STATE['lsn'],
+                                        'restore_force': True})[:2]
     assert rc == 0, output[-4000:]
     assert rows(new) == (200, 200)
 
@@ -219,7 +219,7 @@ def test_failed_backup_is_visible_and_latest_restore_loses_no_archived_row(db, r
         assert 'ERROR:' in journal
         repo.check_output('systemctl reset-failed pgbackrest-backup@diff.service')
 
-    rc, output, _ = run_playbook(RESTORE, {'restore_host': 'gw-mol-bk-db'})
+    rc, output = run_playbook(RESTORE, {'restore_host': 'gw-mol-bk-db'})[:2]
     assert rc == 0, output[-4000:]
     assert rows(db) == expected, 'committed, archived rows were lost'
     assert int(sql(db, 'SELECT timeline_id FROM pg_control_checkpoint()', 'postgres')) >= 2
