@@ -1,0 +1,242 @@
+# -*- coding: utf-8 -*-
+# Copyright: groundwork.stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""pgBackRest with an encrypted repository on a backup host, proven by restores.
+
+The tests run in file order and build on each other: rows are written
+around a full backup, restored to a point in time (and to an LSN) onto a
+fresh host, and the primary's data directory is destroyed and restored to
+the latest archived WAL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+import pytest
+import testinfra
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
+from labtest import run_playbook  # noqa: E402  pylint: disable=wrong-import-position
+
+HERE = os.path.dirname(__file__)
+CONVERGE = os.path.join(HERE, '..', 'converge.yml')
+RESTORE = os.path.join(HERE, '..', '..', '..', 'playbooks', 'restore.yml')
+CIPHER_PASS = 'molecule-backup-Cipher-Pass-0123456789'
+# A grep pattern matching the passphrase without containing it (sudo logs the command line).
+CIPHER_PATTERN = CIPHER_PASS[:-1] + '[' + CIPHER_PASS[-1] + ']'
+DATA_DIR = '/var/lib/postgresql/17/main'
+SERVICE = 'postgresql@17-main'
+
+# What the tests learn along the way (rows written, the noted time and LSN).
+STATE = {}
+
+
+def _host(name):
+    return testinfra.get_host('ansible://%s?ansible_inventory=%s' % (name, os.environ['MOLECULE_INVENTORY_FILE']))
+
+
+@pytest.fixture(name='db', scope='module')
+def fixture_db():
+    return _host('gw-mol-bk-db')
+
+
+@pytest.fixture(name='repo', scope='module')
+def fixture_repo():
+    return _host('gw-mol-bk-repo')
+
+
+@pytest.fixture(name='new', scope='module')
+def fixture_new():
+    return _host('gw-mol-bk-new')
+
+
+def sql(host, query, dbname='app'):
+    """Run SQL as postgres over the local socket; return stdout stripped."""
+    with host.sudo('postgres'):
+        return host.check_output('psql -X -A -t -v ON_ERROR_STOP=1 -d %s -c %s', dbname, query)
+
+
+def rows(host):
+    """(count, max id) of the drill table."""
+    count, top = sql(host, 'SELECT count(*), coalesce(max(id), 0) FROM drill').split('|')
+    return int(count), int(top)
+
+
+def insert(db, first, last):
+    sql(db, 'INSERT INTO drill (id) SELECT g FROM generate_series(%d, %d) AS g' % (first, last))
+
+
+def archive_now(db):
+    """Switch WAL and wait until the segment is in the repository (pgbackrest check does both)."""
+    with db.sudo('postgres'):
+        result = db.run('pgbackrest --stanza=main check')
+    assert result.rc == 0, result.stdout + result.stderr
+
+
+def as_repo_user(repo, command, *args):
+    with repo.sudo('pgbackrest'):
+        return repo.run(command, *args)
+
+
+def info(repo):
+    result = as_repo_user(repo, 'pgbackrest --stanza=main --output=json info')
+    assert result.rc == 0, result.stderr
+    return json.loads(result.stdout)[0]
+
+
+def test_check_passes_from_both_sides(db, repo):
+    result = as_repo_user(repo, 'pgbackrest --stanza=main check')
+    assert result.rc == 0, result.stdout + result.stderr
+    archive_now(db)
+    assert sql(db, 'SHOW archive_mode', 'postgres') == 'on'
+    assert 'archive-push' in sql(db, 'SHOW archive_command', 'postgres')
+
+
+def test_repository_is_encrypted_and_the_passphrase_stays_private(db, repo):
+    assert info(repo)['cipher'] == 'aes-256-cbc'
+    # Repository files are OpenSSL-encrypted ("Salted__" header), metadata and WAL alike.
+    with repo.sudo():
+        wal = repo.check_output('find /var/lib/pgbackrest/archive/main -name "0000*" -type f | head -n 1')
+        assert wal
+        for path in ('/var/lib/pgbackrest/backup/main/backup.info', wal):
+            assert repo.check_output('head -c 8 %s', path) == 'Salted__', path
+        conf = repo.file('/etc/pgbackrest/conf.d/groundwork-cipher.conf')
+        assert conf.mode == 0o640 and conf.user == 'root' and conf.group == 'pgbackrest'
+        assert repo.check_output('stat -c %%a %s', '/etc/pgbackrest/conf.d') == '750'
+        assert repo.run('grep -rqs %s /var/log/pgbackrest', CIPHER_PATTERN).rc == 1
+        assert CIPHER_PASS not in repo.check_output('journalctl --no-pager -q')
+    # The passphrase exists only on the repository host, and never in logs.
+    with db.sudo():
+        assert db.run('grep -rqs %s /etc /var/log /var/lib/postgresql', CIPHER_PATTERN).rc == 1
+        assert CIPHER_PASS not in db.check_output('journalctl --no-pager -q')
+
+
+def test_backups_are_scheduled_by_timers(repo):
+    for kind, calendar in (('full', 'Sun *-*-* 01:00:00'), ('diff', 'Mon..Sat *-*-* 01:00:00')):
+        timer = repo.service('pgbackrest-%s.timer' % kind)
+        assert timer.is_enabled and timer.is_running
+        shown = repo.check_output('systemctl show -p TimersCalendar pgbackrest-%s.timer', kind)
+        assert calendar.split()[0] in shown
+
+
+def test_point_in_time_restore_onto_a_fresh_host(db, repo, new):
+    sql(db, 'CREATE TABLE drill (id integer PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())')
+    insert(db, 1, 100)
+    # The full backup runs the way the timer runs it.
+    with repo.sudo():
+        started = repo.run('systemctl start pgbackrest-backup@full.service')
+    assert started.rc == 0, started.stderr
+    backups = info(repo)['backup']
+    assert [b['type'] for b in backups] == ['full']
+    insert(db, 101, 200)
+    time.sleep(1.5)
+    STATE['time'] = sql(db, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'")
+    STATE['lsn'] = sql(db, 'SELECT pg_current_wal_lsn()')
+    time.sleep(1.5)
+    insert(db, 201, 300)
+    archive_now(db)
+    assert rows(db) == (300, 300)
+
+    rc, output = run_playbook(RESTORE, {'restore_host': 'gw-mol-bk-new', 'restore_target_time': STATE['time']})[:2]
+    assert rc == 0, output[-4000:]
+    assert rows(new) == (200, 200), 'not exactly the rows written before %s' % STATE['time']
+    assert sql(new, 'SELECT pg_is_in_recovery()') == 'f'
+    # A drill host does not archive into the stanza.
+    assert sql(new, 'SHOW archive_mode', 'postgres') == 'off'
+
+
+def test_restore_to_an_lsn_overwrites_a_running_primary_only_when_forced(new):
+    sql(new, 'INSERT INTO drill (id) VALUES (100000)')
+    rc, output, changed = run_playbook(RESTORE, {'restore_host': 'gw-mol-bk-new', 'restore_target_lsn': STATE['lsn']})
+    assert rc != 0
+    assert 'Refusing to restore onto gw-mol-bk-new' in output
+    assert changed == 0
+    assert rows(new) == (201, 100000)
+
+    rc, output = run_playbook(RESTORE, {'restore_host': 'gw-mol-bk-new', 'restore_target_lsn': STATE['lsn'],
+                                        'restore_force': True})[:2]
+    assert rc == 0, output[-4000:]
+    assert rows(new) == (200, 200)
+
+
+@pytest.mark.parametrize('extra, message', [
+    ({'restore_target_time': '2026-11-23 18:00:00+00', 'restore_target_lsn': '0/3000000'}, 'at most one of restore_target_time'),
+    ({'restore_target_time': 'yesterday'}, "got\n'yesterday'"),
+    ({'restore_target_lsn': '0/xyz'}, "got '0/xyz'"),
+    ({'restore_host': 'no-such-host'}, "got 'no-such-host'"),
+])
+def test_restore_request_is_checked_before_anything_runs(extra, message):
+    request = dict({'restore_host': 'gw-mol-bk-new'}, **extra)
+    rc, output, changed = run_playbook(RESTORE, request)
+    assert rc != 0
+    assert message.replace('\n', ' ') in ' '.join(output.split()), output[-2000:]
+    assert changed == 0
+
+
+def test_logical_dump_is_compressed_and_retention_is_enforced(db):
+    with db.sudo():
+        db.check_output('install -o postgres -g postgres -m 0600 /dev/null /var/backups/postgresql/app-old.dump')
+        db.check_output("touch -d '31 days ago' /var/backups/postgresql/app-old.dump")
+        db.check_output('install -o postgres -g postgres -m 0600 /dev/null /var/backups/postgresql/app-recent.dump')
+        db.check_output("touch -d '29 days ago' /var/backups/postgresql/app-recent.dump")
+        result = db.run('systemctl start groundwork-pg-dump.service')
+        assert result.rc == 0, result.stderr
+        dumps = db.check_output('ls /var/backups/postgresql').split()
+        assert 'app-old.dump' not in dumps and 'app-recent.dump' in dumps
+        new_dumps = [d for d in dumps if d.startswith('app-2')]
+        assert len(new_dumps) == 1
+        listing = db.check_output('pg_restore -l /var/backups/postgresql/%s', new_dumps[0])
+        assert 'TABLE public drill' in listing
+        assert 'Compression: zstd' in listing
+
+
+def test_failed_backup_is_visible_and_latest_restore_loses_no_archived_row(db, repo):
+    insert(db, 301, 400)
+    archive_now(db)
+    expected = rows(db)
+    assert expected == (400, 400)
+
+    started = sql(db, 'SELECT pg_postmaster_start_time()')
+    rc, output, changed = run_playbook(RESTORE, {'restore_host': 'gw-mol-bk-db'})
+    assert rc != 0 and 'Refusing to restore onto gw-mol-bk-db' in output
+    assert changed == 0
+    assert sql(db, 'SELECT pg_postmaster_start_time()') == started
+
+    with db.sudo():
+        db.check_output('systemctl stop %s', SERVICE)
+        db.check_output('rm -rf %s', DATA_DIR)
+
+    # A backup that cannot reach the primary fails loudly in the journal.
+    with repo.sudo():
+        failed = repo.run('systemctl start pgbackrest-backup@diff.service')
+        assert failed.rc != 0
+        assert repo.run('systemctl is-failed pgbackrest-backup@diff.service').stdout.strip() == 'failed'
+        journal = repo.check_output('journalctl --no-pager -q -u pgbackrest-backup@diff.service')
+        assert 'ERROR:' in journal
+        repo.check_output('systemctl reset-failed pgbackrest-backup@diff.service')
+
+    rc, output = run_playbook(RESTORE, {'restore_host': 'gw-mol-bk-db'})[:2]
+    assert rc == 0, output[-4000:]
+    assert rows(db) == expected, 'committed, archived rows were lost'
+    assert int(sql(db, 'SELECT timeline_id FROM pg_control_checkpoint()', 'postgres')) >= 2
+    # The restored primary takes writes and archives them again.
+    insert(db, 401, 410)
+    archive_now(db)
+    result = as_repo_user(repo, 'pgbackrest --stanza=main check')
+    assert result.rc == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize('extra, message', [
+    ({'pgbackrest_cipher_pass': 'too-short'}, 'pgbackrest_cipher_pass must be a string of at least 20 characters'),
+    ({'pgbackrest_full_schedule': 'every sunday'}, "pgbackrest_full_schedule: 'every sunday' is not a systemd calendar expression"),
+    ({'pgbackrest_retention_full': 0}, 'pgbackrest_retention_full (0)'),
+])
+def test_bad_input_fails_before_any_change(extra, message):
+    rc, output, changed = run_playbook(CONVERGE, extra, limit='gw-mol-bk-repo')
+    assert rc != 0
+    assert message in ' '.join(output.split()), output[-3000:]
+    assert changed == 0
