@@ -205,7 +205,7 @@ def test_drill2_failover_under_synchronous_writes_loses_nothing(app):
     other = [name for name in states if name not in (primary, 'gw-mol-repl-db1')][0]
     assert states[other]['upstream']['status'] == 'streaming'
     assert states[other]['upstream']['host'] == DBS[primary]
-    record = os.path.join(os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE']), 'postgresql-topology.yml')
+    record = os.path.join(os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE']), '.postgresql-topology.yml')
     with open(record) as f:
         assert 'primary: %s' % primary in f.read()
 
