@@ -131,6 +131,17 @@ def test_settings_are_the_roles(client):
     assert get('save') == '3600 1 300 100 60 10000'
 
 
+@pytest.mark.parametrize('extra_vars, named', [
+    ({'redis_maxmemory_policy': 'evict-all'}, 'redis_maxmemory_policy'),
+    ({'redis_maxmemory': 'lots'}, 'redis_maxmemory'),
+    ({'redis_acl_users': [{'name': 'app', 'password': 'x', 'rules': 'nopass ~* +@all'}]}, 'redis_acl_users'),
+])
+def test_bad_input_fails_before_any_change(extra_vars, named):
+    rc, output, changed = run_playbook(CONVERGE, extra_vars=extra_vars)
+    assert rc != 0 and named in output, output[-2000:]
+    assert changed == 0
+
+
 def test_not_reachable_on_loopback_only_hosts_without_clients(client):
     # bind is the host's address plus loopback: another address of the lab net is not served.
     result = client.run('redis-cli -h 10.213.12.13 -p 6379 PING')
