@@ -53,7 +53,9 @@ if [ -z "${GW_BENCH_KEEP:-}" ]; then
 fi
 
 # --- PgBouncer vs direct ------------------------------------------------
-on_app "sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql-client >/dev/null"
+# pgbench ships with the server package on Debian: install it without a cluster.
+on_app "sudo install -d /etc/postgresql-common/createcluster.d && echo 'create_main_cluster = false' | sudo tee /etc/postgresql-common/createcluster.d/50-bench.conf >/dev/null"
+on_app "sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql-17 >/dev/null"
 # The app password reaches pgbench through ~/.pgpass (0600), not argv.
 password=$(python3 -c 'import yaml; print(yaml.safe_load(open("bench/inventory-cache/group_vars/all.yml"))["postgresql_users"][0]["password"])')
 printf '*:*:bench:app:%s\n' "$password" | on_app_stdin 'umask 077; cat > ~/.pgpass'
@@ -61,7 +63,7 @@ ansible -i "$inventory" "$app" -m ansible.builtin.copy -a "src=$inventory/.pki/g
 direct="host=$db_ip port=5432 dbname=bench user=app sslmode=verify-full sslrootcert=/tmp/groundwork-ca.crt"
 bouncer="host=localhost port=6432 dbname=bench user=app sslmode=verify-full sslrootcert=/tmp/groundwork-ca.crt"
 gw_log "initialising pgbench at scale $scale"
-on_app "pgbench -q -i -s $scale '$direct'" >/dev/null 2>&1
+on_app "pgbench -q -i -s $scale '$direct'" >/dev/null
 
 # pgbench_run TARGET MODE -> "tps latency_ms"
 pgbench_run() {
@@ -75,6 +77,7 @@ for round in $(seq 1 "$rounds"); do
   for mode in persistent reconnect; do
     for target in direct pgbouncer; do
       read -r tps lat < <(pgbench_run "$target" "$mode")
+      [ -n "${tps:-}" ] || gw_die "pgbench $mode $target produced no result"
       gw_log "round $round $mode $target: $tps tps, $lat ms"
       record "{\"bench\": \"pgbench\", \"round\": $round, \"mode\": \"$mode\", \"target\": \"$target\", \"tps\": ${tps:-0}, \"latency_ms\": ${lat:-0}}"
     done
