@@ -40,7 +40,15 @@ def cmd(*a):
     line = f.readline()
     if not line.startswith((b"+", b":")):
         raise SystemExit("unexpected reply %r" % line)
-cmd("AUTH", "admin", pw); cmd("SELECT", "1"); cmd("FLUSHDB")
+import time
+for _ in range(300):  # a server still loading its data set answers -LOADING
+    try:
+        cmd("AUTH", "admin", pw); cmd("SELECT", "1"); cmd("FLUSHDB")
+        break
+    except SystemExit:
+        time.sleep(0.1)
+else:
+    raise SystemExit("server not ready")
 open("/tmp/drill.started", "w").close()
 acked = 0
 try:
@@ -135,6 +143,7 @@ def test_settings_are_the_roles(client):
     ({'redis_maxmemory_policy': 'evict-all'}, 'redis_maxmemory_policy'),
     ({'redis_maxmemory': 'lots'}, 'redis_maxmemory'),
     ({'redis_acl_users': [{'name': 'app', 'password': 'x', 'rules': 'nopass ~* +@all'}]}, 'redis_acl_users'),
+    ({'redis_acl_users': [{'name': 'app', 'password': 'x', 'rules': '~* >other +@all'}]}, 'redis_acl_users'),
 ])
 def test_bad_input_fails_before_any_change(extra_vars, named):
     rc, output, changed = run_playbook(CONVERGE, extra_vars=extra_vars)
@@ -177,11 +186,15 @@ def test_sentinel_failover_promotes_the_replica(client):
     with primary.sudo():
         primary.run_test('systemctl start redis-server')
     assert wait_for(lambda: 'master_host:%s' % REPLICA_IP in cli(client, 'INFO', 'replication', user='admin').stdout, 60)
-    # A re-run of the role keeps Sentinel's topology, and a second one changes nothing.
-    rc, output = run_playbook(CONVERGE)[:2]
-    assert rc == 0, output[-3000:]
+    # A re-run of the role keeps Sentinel's topology without restarting
+    # either server, and a second one changes nothing.
+    pids = [h.check_output('systemctl show -P MainPID redis-server') for h in (primary, replica)]
+    rc, first = run_playbook(CONVERGE)[:2]
+    assert rc == 0, first[-3000:]
+    assert 'RUNNING HANDLER [groundwork.stack.redis : Restart redis]' not in first
     rc, output, changed = run_playbook(CONVERGE)
     assert rc == 0 and changed == 0, output[-3000:]
+    assert [h.check_output('systemctl show -P MainPID redis-server') for h in (primary, replica)] == pids
     assert sentinel_primary(client) == REPLICA_IP
     assert 'role:master' in cli(client, 'INFO', 'replication', user='admin', address=REPLICA_IP).stdout
     with replica.sudo():
@@ -197,8 +210,12 @@ def test_durability_drill_loses_at_most_a_second_or_two_of_writes(client):
     of writes everysec can lose is at stake on a kernel crash or power loss,
     which a container cannot show.
     """
-    host = _host('gw-mol-redis-2')  # the primary after the failover; its old primary may not take over meanwhile
+    host = _host('gw-mol-redis-2')  # the primary after the failover
     assert sentinel_primary(client) == REPLICA_IP
+    # No replica to promote: Sentinel must not fail over while the primary restarts.
+    other = _host('gw-mol-redis-1')
+    with other.sudo():
+        other.run_test('systemctl stop redis-server')
     assert wait_for(lambda: 'loading:0' in cli(client, 'INFO', 'persistence', user='admin', address=REPLICA_IP).stdout, 30)
     with host.sudo():
         host.run_test('rm -f /tmp/drill.started /tmp/drill.out')
@@ -212,9 +229,11 @@ def test_durability_drill_loses_at_most_a_second_or_two_of_writes(client):
     # systemd restarts it (Restart=always); it replays the AOF.
     assert wait_for(lambda: 'loading:0' in cli(client, 'INFO', 'persistence', user='admin', address=REPLICA_IP).stdout, 30)
     kept = int(cli(client, '-n', '1', 'DBSIZE', user='admin', address=REPLICA_IP).stdout.strip())
-    lost = acked - kept
+    # The write in flight when the process died may be kept without having been acknowledged.
+    assert kept <= acked + 1
+    lost = max(acked - kept, 0)
     rate = acked / 3.0
     print('\ndurability drill: %d writes acknowledged in ~3 s, %d kept after kill -9, %d lost (%.2f s of writes)'
           % (acked, kept, lost, lost / rate if rate else 0))
     assert acked > 1000
-    assert 0 <= lost <= 2 * rate
+    assert lost <= 2 * rate
