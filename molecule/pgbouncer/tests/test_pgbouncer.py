@@ -1,0 +1,175 @@
+# -*- coding: utf-8 -*-
+# Copyright: groundwork.stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PgBouncer on an app host in front of a primary converged by groundwork.stack.postgresql."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import pytest
+import testinfra
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
+from labtest import run_playbook  # noqa: E402  pylint: disable=wrong-import-position
+
+CONVERGE = os.path.join(os.path.dirname(__file__), '..', 'converge.yml')
+DB_IP = '10.213.13.10'
+APP_PASSWORD = 'molecule-app-Secret-1'
+CA = '/usr/local/share/groundwork-ca.crt'
+
+
+def _host(name):
+    return testinfra.get_host('ansible://%s?ansible_inventory=%s' % (name, os.environ['MOLECULE_INVENTORY_FILE']))
+
+
+@pytest.fixture(name='app', scope='module')
+def fixture_app():
+    return _host('gw-mol-bouncer-app')
+
+
+@pytest.fixture(name='db', scope='module')
+def fixture_db():
+    return _host('gw-mol-bouncer-db')
+
+
+def dsn(**conn):
+    params = {'host': 'localhost', 'port': '6432', 'dbname': 'app', 'user': 'app', 'sslmode': 'verify-full',
+              'sslrootcert': CA, 'connect_timeout': '5'}
+    params.update(conn)
+    return ' '.join('%s=%s' % item for item in params.items())
+
+
+def psql(host, sql, password=APP_PASSWORD, **conn):
+    """Run one statement through PgBouncer from the app host."""
+    return host.run('PGPASSWORD=%s psql -X -A -t -v ON_ERROR_STOP=1 %s -c %s', password, dsn(**conn), sql)
+
+
+def console(host, sql):
+    """Run a command on PgBouncer's admin console (local socket, peer as postgres)."""
+    with host.sudo('postgres'):
+        return host.check_output('psql -X -A -t -F "|" -h /var/run/postgresql -p 6432 -d pgbouncer -c %s', sql)
+
+
+def show(host, what):
+    """Rows of SHOW <what> as dicts."""
+    with host.sudo('postgres'):
+        out = host.check_output('psql -X -A -F "|" -P footer=off -h /var/run/postgresql -p 6432 -d pgbouncer -c %s',
+                                'SHOW %s' % what)
+    lines = out.splitlines()
+    header = lines[0].split('|')
+    return [dict(zip(header, line.split('|'))) for line in lines[1:]]
+
+
+def test_app_connects_with_scram_over_tls_and_pgbouncer_uses_tls_upstream(app):
+    result = psql(app, 'SELECT current_user, ssl, inet_client_addr() FROM pg_stat_ssl WHERE pid = pg_backend_pid()')
+    assert result.rc == 0, result.stderr
+    user, ssl, client = result.stdout.strip().split('|')
+    # The server sees PgBouncer's host as the client, over TLS.
+    assert (user, ssl, client) == ('app', 't', '10.213.13.20')
+    clients = [c for c in show(app, 'CLIENTS') if c['user'] == 'app']
+    assert all(c['tls'].startswith('TLSv1.') for c in clients), clients
+
+
+def test_server_certificate_is_verified_against_the_collection_ca(app):
+    config = {row['key']: row['value'] for row in show(app, 'CONFIG')}
+    assert config['server_tls_sslmode'] == 'verify-full'
+    assert config['server_tls_ca_file'] == '/etc/pgbouncer/tls/root.crt'
+    with app.sudo():
+        assert app.check_output('cat /etc/pgbouncer/tls/root.crt') == app.check_output('cat %s', CA)
+
+
+def test_client_without_tls_is_refused(app):
+    result = psql(app, 'SELECT 1', sslmode='disable')
+    assert result.rc != 0
+    assert 'SSL required' in result.stderr or 'no encryption' in result.stderr or 'SSL' in result.stderr, result.stderr
+
+
+def test_wrong_password_is_refused(app):
+    result = psql(app, 'SELECT 1', password='not-the-password')
+    assert result.rc != 0
+    assert 'authentication failed' in result.stderr, result.stderr
+
+
+def test_superuser_cannot_log_in_through_pgbouncer(app):
+    result = psql(app, 'SELECT 1', user='postgres', password='anything')
+    assert result.rc != 0
+
+
+def test_only_the_lookup_role_may_run_the_lookup_function(app):
+    result = app.run('PGPASSWORD=%s psql -X -A -t -c %s %s', APP_PASSWORD, "SELECT * FROM pgbouncer.get_auth('app')",
+                     'host=%s dbname=postgres user=app sslmode=verify-full sslrootcert=%s' % (DB_IP, CA))
+    assert result.rc != 0
+    assert 'permission denied' in result.stderr, result.stderr
+
+
+def test_lookup_role_has_no_password(db):
+    with db.sudo('postgres'):
+        out = db.check_output('psql -X -A -t -c %s', "SELECT rolpassword IS NULL, rolsuper FROM pg_authid WHERE rolname = 'pgbouncer_auth'")
+    assert out.strip() == 't|f'
+
+
+def test_no_password_on_the_pgbouncer_host(app):
+    with app.sudo():
+        userlist = app.check_output('cat /etc/pgbouncer/userlist.txt')
+        ini = app.check_output('cat /etc/pgbouncer/pgbouncer.ini')
+    assert APP_PASSWORD not in userlist + ini
+    assert 'SCRAM' not in userlist and 'md5' not in userlist
+    assert app.file('/etc/pgbouncer/pgbouncer.ini').mode == 0o640
+
+
+def test_show_pools_and_config_reflect_the_role(app):
+    psql(app, 'SELECT 1')
+    pools = {(p['database'], p['user']): p for p in show(app, 'POOLS')}
+    assert pools[('app', 'app')]['pool_mode'] == 'transaction'
+    config = {row['key']: row['value'] for row in show(app, 'CONFIG')}
+    assert config['max_client_conn'] == '1000'
+    # max_connections 200 (web profile) - 10 reserved, one PgBouncer host.
+    assert config['max_db_connections'] == '190'
+    assert config['default_pool_size'] == '20'
+    assert config['auth_type'] == 'hba'
+    databases = {d['name']: d for d in show(app, 'DATABASES')}
+    assert databases['app']['host'] == DB_IP and databases['app']['pool_size'] == '20'
+
+
+@pytest.mark.parametrize('extra_vars, named', [
+    ({'pgbouncer_pool_mode': 'bogus'}, 'pgbouncer_pool_mode'),
+    ({'pgbouncer_upstream_host': 'db.example.com', 'pgbouncer_manage_auth_user': True}, 'pgbouncer_upstream_host'),
+])
+def test_bad_input_fails_before_any_change(extra_vars, named):
+    rc, output, changed = run_playbook(CONVERGE, extra_vars=extra_vars, limit='gw-mol-bouncer-app')
+    assert rc != 0 and named in output, output[-2000:]
+    assert changed == 0
+
+
+def test_admin_console_is_not_reachable_over_tcp(app):
+    result = app.run('PGPASSWORD=x psql -X -A -t -c "SHOW POOLS" %s', dsn(dbname='pgbouncer', user='postgres'))
+    assert result.rc != 0
+
+
+def test_a_config_change_is_reloaded_and_keeps_clients_connected(app):
+    pid = app.check_output('systemctl show -P MainPID pgbouncer')
+    app.run_test('rm -f /tmp/pgb-reloaded /tmp/pgb-session.out /tmp/pgb-session.sql')
+    # One client session: a query, then wait (inside psql) until the reload is done, then another query.
+    script = "SELECT 'before';\n\\! sh -c 'while [ ! -f /tmp/pgb-reloaded ]; do sleep 0.2; done'\nSELECT 'after';\n"
+    app.run_test('printf %%s %s > /tmp/pgb-session.sql', script)
+    app.run_test('PGPASSWORD=%s nohup psql -X -A -t -v ON_ERROR_STOP=1 -f /tmp/pgb-session.sql %s > /tmp/pgb-session.out 2>&1 &',
+                 APP_PASSWORD, dsn())
+    deadline = time.time() + 20
+    while 'before' not in app.check_output('cat /tmp/pgb-session.out || true') and time.time() < deadline:
+        time.sleep(0.5)
+    assert 'before' in app.check_output('cat /tmp/pgb-session.out')
+    rc, output, changed = run_playbook(CONVERGE, extra_vars={'pgbouncer_test_query_timeout': 30}, limit='gw-mol-bouncer-app')
+    assert rc == 0 and changed >= 1, output[-3000:]
+    assert 'RUNNING HANDLER [groundwork.stack.pgbouncer : Reload pgbouncer]' in output
+    assert 'Restart pgbouncer' not in output
+    app.run_test('touch /tmp/pgb-reloaded')
+    deadline = time.time() + 20
+    while 'after' not in app.check_output('cat /tmp/pgb-session.out') and time.time() < deadline:
+        time.sleep(0.5)
+    assert app.check_output('cat /tmp/pgb-session.out').split() == ['before', 'after']
+    assert app.check_output('systemctl show -P MainPID pgbouncer') == pid
+    config = {row['key']: row['value'] for row in show(app, 'CONFIG')}
+    assert config['query_timeout'] == '30'

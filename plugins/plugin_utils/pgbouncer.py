@@ -1,0 +1,50 @@
+# -*- coding: utf-8 -*-
+# Copyright: groundwork.stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure helpers for PgBouncer in front of PostgreSQL."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+_ROLE_NAME = re.compile(r'^[a-z_][a-z0-9_]{0,62}$')
+
+
+def host_address(hostvars, host):
+    """Address of an inventory host: its facts' default IPv4 address, else ansible_host.
+
+    Raises ValueError when neither is an IP address.
+    """
+    hv = hostvars.get(host) or {}
+    facts = hv.get('ansible_facts') or {}
+    address = (facts.get('default_ipv4') or {}).get('address') or hv.get('ansible_host') or ''
+    try:
+        return str(ipaddress.ip_address(str(address)))
+    except ValueError:
+        raise ValueError('%s: no IP address (facts default_ipv4 or ansible_host), got %r' % (host, address))
+
+
+def auth_hba_rules(pgbouncer_hosts, hostvars, server_host, auth_user='pgbouncer_auth', dbname='postgres'):
+    """pg_hba rules (groundwork.stack.postgresql's postgresql_hba_rules) for PgBouncer's lookup role.
+
+    One ``hostssl <dbname> <auth_user> <address> cert`` rule per PgBouncer
+    host; a PgBouncer on the server itself connects over loopback.
+    """
+    if not _ROLE_NAME.match(str(auth_user)):
+        raise ValueError('auth_user %r is not a plain role name' % (auth_user,))
+    if not _ROLE_NAME.match(str(dbname)):
+        raise ValueError('dbname %r is not a plain database name' % (dbname,))
+    if isinstance(pgbouncer_hosts, str):
+        raise TypeError('pgbouncer hosts must be a list of inventory host names, got a string')
+    rules = []
+    for host in pgbouncer_hosts or []:
+        if host == server_host:
+            address = '127.0.0.1/32'
+        else:
+            ip = ipaddress.ip_address(host_address(hostvars, host))
+            address = '%s/%d' % (ip, 32 if ip.version == 4 else 128)
+        rule = {'type': 'hostssl', 'database': dbname, 'user': auth_user, 'address': address, 'method': 'cert'}
+        if rule not in rules:
+            rules.append(rule)
+    return rules
