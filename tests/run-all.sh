@@ -43,7 +43,16 @@ stage "lab image + apt cache" bash -c 'lab/apt-cache.sh start && lab/image.sh'
 if [ $# -gt 0 ]; then
   scenarios=("$@")
 else
-  mapfile -t scenarios < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort)
+  # Longest scenarios first (molecule/shared/order), so the parallel lanes
+  # finish close together; scenarios not listed there run after them.
+  mapfile -t found < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort)
+  scenarios=()
+  while read -r s; do
+    [ -f "molecule/$s/molecule.yml" ] && scenarios+=("$s")
+  done < <(grep -v '^#' molecule/shared/order)
+  for s in "${found[@]}"; do
+    [[ " ${scenarios[*]} " == *" $s "* ]] || scenarios+=("$s")
+  done
 fi
 # Scenarios use disjoint container names, networks and subnets, and spend
 # much of their time waiting on apt, SSH and service start-up, so they run
