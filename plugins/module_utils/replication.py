@@ -184,6 +184,16 @@ def render_standby_conf(desired):
     return '\n'.join(lines) + '\n'
 
 
+def rewind_argv(pg_rewind, data_dir, source_conninfo, config_file, restore_command=''):
+    """pg_rewind's argv. With a restore_command set, pg_rewind fetches from the archive the WAL of the target
+    that it needs to read and the target no longer has (--restore-target-wal)."""
+    argv = [pg_rewind, '--target-pgdata=%s' % data_dir, '--source-server=%s' % source_conninfo,
+            '--config-file=%s' % config_file]
+    if restore_command and restore_command.strip():
+        argv.append('--restore-target-wal')
+    return argv
+
+
 def quote_setting(value):
     """postgresql.conf string quoting: embedded single quotes are doubled."""
     return "'%s'" % str(value).replace("'", "''")

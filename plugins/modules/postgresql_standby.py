@@ -97,6 +97,8 @@ options:
       - What to do with a data directory that cannot simply follow the primary.
       - V(rewind) runs C(pg_rewind) against the primary (the local server is stopped first); a data directory of
         another cluster or version cannot be rewound and is refused.
+      - When the cluster's configuration sets C(restore_command) (pgBackRest's C(archive-get)), C(pg_rewind) runs
+        with C(--restore-target-wal), so WAL the old primary already removed is fetched from the archive.
       - V(reclone) deletes the data directory's content and clones it again.
       - V(never) refuses and explains.
     type: str
@@ -192,6 +194,7 @@ from ansible_collections.groundwork.stack.plugins.module_utils.replication impor
     parse_timeline_history,
     plan_standby,
     render_standby_conf,
+    rewind_argv,
     standby_conninfo,
 )
 
@@ -264,6 +267,13 @@ class Host:
         rc, out, dummy = self.run(['psql', '-X', '-A', '-t', '-q', '-p', str(self.params['port']), '-d', 'postgres',
                                    '-c', query], as_owner=True, check=False, record=False)
         return out.strip() if rc == 0 else None
+
+    def setting(self, name):
+        """A setting as the cluster's configuration files give it (postgres -C), '' when it cannot be read."""
+        rc, out, dummy = self.run([self.tool('postgres'), '-D', self.params['data_dir'],
+                                   '-c', 'config_file=%s' % self.params['config_file'], '-C', name],
+                                  as_owner=True, check=False, record=False)
+        return out.strip() if rc == 0 else ''
 
     def systemctl(self, verb):
         return self.run(['systemctl', verb, self.params['service']])
@@ -408,9 +418,8 @@ def main():
         planned.append([host.tool('pg_basebackup'), '-D', data_dir, '-X', 'stream', '-c', 'fast', '-w',
                         '-d', standby_conninfo(desired)] + (['-S', params['slot_name']] if params['slot_name'] else []))
     if action == 'rewind':
-        planned.append([host.tool('pg_rewind'), '--target-pgdata=%s' % data_dir,
-                        '--source-server=%s' % standby_conninfo(desired, replication=False),
-                        '--config-file=%s' % params['config_file']])
+        planned.append(rewind_argv(host.tool('pg_rewind'), data_dir, standby_conninfo(desired, replication=False),
+                                   params['config_file'], host.setting('restore_command')))
     if module.check_mode or action == 'none':
         status = host.sql('SELECT status FROM pg_stat_wal_receiver') if facts['running'] else None
         module.exit_json(changed=action != 'none', action=action, reason=decision['reason'], commands=planned,

@@ -239,6 +239,20 @@ def test_rewind_conninfo_names_a_database():
     assert 'dbname' not in r.parse_conninfo(r.standby_conninfo(DESIRED))
 
 
+@pytest.mark.parametrize('restore_command, extra', [
+    ('', []),
+    ('   ', []),
+    (None, []),
+    ('pgbackrest --stanza=main archive-get %f "%p"', ['--restore-target-wal']),
+])
+def test_rewind_argv_fetches_missing_wal_only_with_a_restore_command(restore_command, extra):
+    argv = r.rewind_argv('/usr/lib/postgresql/17/bin/pg_rewind', '/var/lib/postgresql/17/main', "host=db1 dbname=postgres",
+                         '/etc/postgresql/17/main/postgresql.conf', restore_command)
+    assert argv == ['/usr/lib/postgresql/17/bin/pg_rewind', '--target-pgdata=/var/lib/postgresql/17/main',
+                    '--source-server=host=db1 dbname=postgres',
+                    '--config-file=/etc/postgresql/17/main/postgresql.conf'] + extra
+
+
 @pytest.mark.parametrize('host, slot', [
     ('gw-mol-repl-db2', 'gw_mol_repl_db2'),
     ('DB2.example.com', 'db2_example_com'),

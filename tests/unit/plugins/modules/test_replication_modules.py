@@ -76,7 +76,8 @@ ARGS = {'primary_host': '10.0.0.11', 'replication_user': 'replicator', 'passfile
         'config_file': '/etc/postgresql/17/main/postgresql.conf', 'major': 17, 'service': 'postgresql@17-main'}
 
 
-def fake_host(monkeypatch, tmp_path, cluster_state, primary_timeline=2, active=False, history='1\t0/6000000\tx'):
+def fake_host(monkeypatch, tmp_path, cluster_state, primary_timeline=2, active=False, history='1\t0/6000000\tx',
+              restore_command=''):
     """A data directory in tmp_path and a fake run_command answering like the tools would."""
     calls = []
     data_dir = tmp_path / 'data'
@@ -95,6 +96,8 @@ def fake_host(monkeypatch, tmp_path, cluster_state, primary_timeline=2, active=F
             return 0, CONTROL % cluster_state, ''
         if argv[:2] == ['systemctl', 'is-active']:
             return (0 if active else 3), '', ''
+        if argv[-2:] == ['-C', 'restore_command'] and argv[-7].endswith('/postgres'):
+            return 0, restore_command + '\n', ''
         raise AssertionError('unexpected command in check mode: %r' % (argv,))
 
     monkeypatch.setattr(basic.AnsibleModule, 'run_command', run_command)
@@ -122,6 +125,20 @@ def test_standby_check_mode_reports_the_planned_action(monkeypatch, tmp_path, cl
     # Only reads ran; no password anywhere on a command line.
     assert all(not a[0].endswith(('pg_basebackup', 'pg_rewind')) for a in calls)
     assert 'password' not in json.dumps(calls + result['commands']).replace('passfile', '')
+
+
+@pytest.mark.parametrize('restore_command, fetches', [
+    ('', False),
+    ('pgbackrest --stanza=main archive-get %f "%p"', True),
+])
+def test_standby_rewind_fetches_missing_wal_from_the_archive(monkeypatch, tmp_path, restore_command, fetches):
+    data_dir, dummy = fake_host(monkeypatch, tmp_path, 'in production', restore_command=restore_command)
+    with patch_module_args(dict(ARGS, data_dir=data_dir, divergence='rewind', _ansible_check_mode=True)):
+        with pytest.raises(Exit) as done:
+            postgresql_standby.main()
+    rewind = done.value.args[0]['commands'][0]
+    assert rewind[0].endswith('pg_rewind')
+    assert ('--restore-target-wal' in rewind) is fetches
 
 
 def test_standby_never_refuses_a_diverged_primary(monkeypatch, tmp_path):
