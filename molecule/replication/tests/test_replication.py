@@ -90,14 +90,14 @@ def podman(*args):
     return subprocess.run(['podman'] + list(args), capture_output=True, text=True, env=env, check=True, timeout=120)
 
 
-def run_playbook(playbook_path, extra_vars=None, timeout=900):
+def run_playbook(playbook_path, extra_vars=None, timeout=900, env=None):
     """Run a playbook against the scenario's inventory plus db3's join; return (rc, output, changed count)."""
     with open(JOIN_INVENTORY, 'w') as f:
         f.write(JOIN_INVENTORY_TEXT)
     argv = ['ansible-playbook', '-i', os.environ['MOLECULE_INVENTORY_FILE'], '-i', JOIN_INVENTORY, playbook_path]
     if extra_vars:
         argv += ['-e', json.dumps(extra_vars)]
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'), ANSIBLE_NOCOLOR='1')
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'), ANSIBLE_NOCOLOR='1', **(env or {}))
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, check=False)
     output = proc.stdout + proc.stderr
     return proc.returncode, output, sum(int(n) for n in re.findall(r'changed=(\d+)', output))
@@ -117,9 +117,9 @@ def changed_tasks(output):
     return out
 
 
-def playbook(name, **extra_vars):
+def playbook(name, env=None, **extra_vars):
     started = time.time()
-    rc, output, changed = run_playbook(os.path.join(PLAYBOOKS, name), extra_vars or None)
+    rc, output, changed = run_playbook(os.path.join(PLAYBOOKS, name), extra_vars or None, env=env)
     return rc, output, changed, time.time() - started
 
 
@@ -269,7 +269,10 @@ def test_drill2_failover_under_synchronous_writes_loses_nothing(app):
     wait_for(lambda: len(acked(app)) >= 30, timeout=60, what='30 acknowledged writes')
     before_kill = len(acked(app))
     podman('kill', 'gw-mol-repl-db1')
-    rc, output, dummy, seconds = playbook('failover.yml')
+    # Task timings of the failover go to failover.log in the scenario's ephemeral directory.
+    rc, output, dummy, seconds = playbook('failover.yml', env={'ANSIBLE_CALLBACKS_ENABLED': 'ansible.posix.profile_tasks'})
+    with open(os.path.join(os.path.dirname(JOIN_INVENTORY), 'failover.log'), 'w') as f:
+        f.write(output)
     assert rc == 0, output[-4000:]
     after_failover = len(acked(app))
     wait_for(lambda: len(acked(app)) >= after_failover + 20, timeout=60, what='writes on the new primary')
