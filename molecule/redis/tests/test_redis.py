@@ -240,10 +240,10 @@ def test_sentinel_failover_promotes_the_replica(client):
     # A re-run of the role keeps Sentinel's topology without restarting
     # either server, and a second one changes nothing.
     pids = [h.check_output('systemctl show -P MainPID redis-server') for h in (primary, replica)]
-    rc, first = run_playbook(CONVERGE)[:2]
+    rc, first = run_playbook(CONVERGE, timeout=1200)[:2]
     assert rc == 0, first[-3000:]
     assert 'RUNNING HANDLER [groundwork.stack.redis : Restart redis]' not in first
-    rc, output, changed = run_playbook(CONVERGE)
+    rc, output, changed = run_playbook(CONVERGE, timeout=1200)
     assert rc == 0 and changed == 0, output[-3000:]
     assert [h.check_output('systemctl show -P MainPID redis-server') for h in (primary, replica)] == pids
     assert sentinel_primary(client) == REPLICA_IP
