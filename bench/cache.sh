@@ -17,11 +17,11 @@ cd "$GW_ROOT"
 
 inventory=bench/inventory-cache
 network=gw-bench-cache
-subnet=10.213.25.0/24
+subnet=10.213.22.0/24
 db=gw-bench-cache-db
-db_ip=10.213.25.10
+db_ip=10.213.22.10
 app=gw-bench-cache-app
-app_ip=10.213.25.20
+app_ip=10.213.22.20
 clients=${GW_BENCH_CLIENTS:-200}
 seconds=${GW_BENCH_SECONDS:-30}
 rounds=${GW_BENCH_ROUNDS:-2}

@@ -13,6 +13,8 @@ description:
   - Returns one C(hostssl <dbname> <auth_user> <address>/32 cert) rule per PgBouncer host, in the
     form of groundwork.stack.postgresql's C(postgresql_hba_rules). A PgBouncer on the server itself
     connects over loopback (C(127.0.0.1/32)).
+  - groundwork.stack.postgresql applies these rules itself (with O(pooled=true)) to the hosts of
+    the C(pgbouncer) group, see C(postgresql_pgbouncer_hba); this filter is for other setups.
   - The address of a host comes from its facts (C(default_ipv4)), else from C(ansible_host).
 options:
   _input:
@@ -36,11 +38,18 @@ options:
     description: Database holding the lookup function (C(pgbouncer_auth_dbname)).
     type: str
     default: postgres
+  pooled:
+    description:
+      - Also return C(hostssl all all <address> scram-sha-256) after each host's C(cert) rule, for the
+        databases and users PgBouncer pools.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
-# group_vars/all.yml
-postgresql_hba_rules: "{{ groups['pgbouncer'] | default([]) | groundwork.stack.pgbouncer_auth_hba(hostvars, inventory_hostname) }}"
+# groundwork.stack.postgresql adds these rules by itself (postgresql_pgbouncer_hba).
+# For a PostgreSQL server managed some other way:
+pgbouncer_rules: "{{ groups['pgbouncer'] | groundwork.stack.pgbouncer_auth_hba(hostvars, inventory_hostname, pooled=true) }}"
 """
 
 RETURN = r"""
@@ -55,10 +64,10 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.groundwork.stack.plugins.plugin_utils.pgbouncer import auth_hba_rules
 
 
-def pgbouncer_auth_hba(hosts, hostvars, server_host, auth_user='pgbouncer_auth', dbname='postgres'):
-    """Filter: pg_hba rules for PgBouncer's lookup role."""
+def pgbouncer_auth_hba(hosts, hostvars, server_host, auth_user='pgbouncer_auth', dbname='postgres', pooled=False):
+    """Filter: pg_hba rules for PgBouncer's lookup role (and, with pooled, its pooled connections)."""
     try:
-        return auth_hba_rules(hosts, hostvars, server_host, auth_user, dbname)
+        return auth_hba_rules(hosts, hostvars, server_host, auth_user, dbname, pooled)
     except (TypeError, ValueError) as e:
         raise AnsibleFilterError('pgbouncer_auth_hba: %s' % e)
 

@@ -25,11 +25,15 @@ def host_address(hostvars, host):
         raise ValueError('%s: no IP address (facts default_ipv4 or ansible_host), got %r' % (host, address))
 
 
-def auth_hba_rules(pgbouncer_hosts, hostvars, server_host, auth_user='pgbouncer_auth', dbname='postgres'):
-    """pg_hba rules (groundwork.stack.postgresql's postgresql_hba_rules) for PgBouncer's lookup role.
+def auth_hba_rules(pgbouncer_hosts, hostvars, server_host, auth_user='pgbouncer_auth', dbname='postgres', pooled=False):
+    """pg_hba rules (groundwork.stack.postgresql's postgresql_hba_rules) for PgBouncer.
 
     One ``hostssl <dbname> <auth_user> <address> cert`` rule per PgBouncer
-    host; a PgBouncer on the server itself connects over loopback.
+    host (the lookup role logs in with its certificate); with ``pooled``,
+    followed by ``hostssl all all <address> scram-sha-256`` for the
+    databases and users it pools (PgBouncer's ``*`` entry: every database,
+    every role auth_query returns). A PgBouncer on the server itself
+    connects over loopback.
     """
     if not _ROLE_NAME.match(str(auth_user)):
         raise ValueError('auth_user %r is not a plain role name' % (auth_user,))
@@ -44,7 +48,10 @@ def auth_hba_rules(pgbouncer_hosts, hostvars, server_host, auth_user='pgbouncer_
         else:
             ip = ipaddress.ip_address(host_address(hostvars, host))
             address = '%s/%d' % (ip, 32 if ip.version == 4 else 128)
-        rule = {'type': 'hostssl', 'database': dbname, 'user': auth_user, 'address': address, 'method': 'cert'}
-        if rule not in rules:
-            rules.append(rule)
+        wanted = [{'type': 'hostssl', 'database': dbname, 'user': auth_user, 'address': address, 'method': 'cert'}]
+        if pooled:
+            wanted.append({'type': 'hostssl', 'database': 'all', 'user': 'all', 'address': address, 'method': 'scram-sha-256'})
+        for rule in wanted:
+            if rule not in rules:
+                rules.append(rule)
     return rules

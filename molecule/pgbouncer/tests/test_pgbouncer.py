@@ -144,6 +144,31 @@ def test_bad_input_fails_before_any_change(extra_vars, named):
     assert changed == 0
 
 
+def test_pg_hba_rules_for_pgbouncer_are_derived_from_the_inventory(db):
+    """converge.yml sets no postgresql_hba_rules: the postgresql role derives them from the pgbouncer group."""
+    with db.sudo('postgres'):
+        out = db.check_output('psql -X -A -t -F "|" -c %s',
+                              "SELECT database, user_name, auth_method FROM pg_hba_file_rules "
+                              "WHERE address = '10.213.13.20' ORDER BY rule_number")
+    rules = [line.split('|') for line in out.splitlines()]
+    # The lookup role's certificate rule comes first (first match wins), then the pooled traffic, once.
+    assert rules == [['{postgres}', '{pgbouncer_auth}', 'cert'], ['{all}', '{all}', 'scram-sha-256']], rules
+
+
+def test_stats_console_user_reads_stats_but_cannot_administer(app):
+    def as_stats(sql):
+        with app.sudo('pgbstats'):
+            return app.run('psql -X -A -t -h /var/run/postgresql -p 6432 -U pgbstats -d pgbouncer -c %s', sql)
+    assert as_stats('SHOW STATS').rc == 0
+    assert as_stats('SHOW POOLS').rc == 0
+    refused = as_stats('PAUSE app')
+    assert refused.rc != 0 and 'admin access needed' in refused.stderr, refused.stderr
+    # An OS user that is neither admin nor stats user gets no console at all.
+    with app.sudo('nobody'):
+        other = app.run('psql -X -A -t -h /var/run/postgresql -p 6432 -U nobody -d pgbouncer -c %s', 'SHOW STATS')
+    assert other.rc != 0
+
+
 def test_admin_console_is_not_reachable_over_tcp(app):
     result = app.run('PGPASSWORD=x psql -X -A -t -c "SHOW POOLS" %s', dsn(dbname='pgbouncer', user='postgres'))
     assert result.rc != 0
@@ -173,3 +198,25 @@ def test_a_config_change_is_reloaded_and_keeps_clients_connected(app):
     assert app.check_output('systemctl show -P MainPID pgbouncer') == pid
     config = {row['key']: row['value'] for row in show(app, 'CONFIG')}
     assert config['query_timeout'] == '30'
+
+
+def test_one_variable_repoints_pgbouncer_with_a_reload(app):
+    """failover.yml re-applies the role with pgbouncer_upstream_host: the new target is reloaded, not restarted."""
+    pid = app.check_output('systemctl show -P MainPID pgbouncer')
+    moved = {'pgbouncer_upstream_host': '10.213.13.99', 'pgbouncer_manage_auth_user': False,
+             'pgbouncer_postgresql_max_connections': 200}
+    rc, output, changed = run_playbook(CONVERGE, extra_vars=moved, limit='gw-mol-bouncer-app')
+    assert rc == 0 and changed >= 1, output[-3000:]
+    assert 'Restart pgbouncer' not in output
+    # The reload drops the database entries made from '*'; the next client's
+    # login makes it again, now for the new target (which does not answer here).
+    assert psql(app, 'SELECT 1', connect_timeout='3').rc != 0
+    databases = {d['name']: d for d in show(app, 'DATABASES')}
+    assert databases.get('app', {}).get('host') == '10.213.13.99', databases
+    # Back to the real primary: PgBouncer serves again, still the same process.
+    rc, output, changed = run_playbook(CONVERGE, limit='gw-mol-bouncer-app')
+    assert rc == 0 and changed >= 1, output[-3000:]
+    result = psql(app, 'SELECT inet_server_addr()')
+    assert result.rc == 0 and result.stdout.strip() == DB_IP, result.stderr
+    assert {d['name']: d for d in show(app, 'DATABASES')}['app']['host'] == DB_IP
+    assert app.check_output('systemctl show -P MainPID pgbouncer') == pid

@@ -1,7 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: groundwork.stack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Redis primary, replica and Sentinels converged by groundwork.stack.redis.
+"""Redis primary, replica and Sentinels converged by groundwork.stack.redis, with TLS.
+
+Every client connection below is TLS (the CA the role installs) unless a test
+says otherwise: gw-mol-redis-1 serves plaintext and TLS, gw-mol-redis-2 and the
+Sentinels TLS only; replication and Sentinel talk TLS to the TLS ports.
 
 Tests run in file order: the durability drill and the Sentinel failover
 stop servers, so they come last.
@@ -22,6 +26,9 @@ from labtest import run_playbook  # noqa: E402  pylint: disable=wrong-import-pos
 CONVERGE = os.path.join(os.path.dirname(__file__), '..', 'converge.yml')
 PRIMARY_IP = '10.213.12.11'
 REPLICA_IP = '10.213.12.12'
+TLS_PORT = 6380
+SENTINEL_TLS_PORT = 26380
+CA = '/etc/ssl/groundwork-redis/ca.crt'
 SECRETS = {
     'admin': 'molecule-admin-Secret-1',
     'app': 'molecule-app-Secret-1',
@@ -33,7 +40,8 @@ SECRETS = {
 WRITER = r'''
 import socket, sys
 pw = sys.stdin.readline().strip()
-s = socket.create_connection(("127.0.0.1", 6379))
+s = socket.socket(socket.AF_UNIX)  # the host serves TLS only over TCP
+s.connect("/run/redis/redis-server.sock")
 f = s.makefile("rb")
 def cmd(*a):
     s.sendall(b"".join([b"*%d\r\n" % len(a)] + [b"$%d\r\n%s\r\n" % (len(x), x) for x in (p.encode() for p in a)]))
@@ -70,18 +78,23 @@ def fixture_client():
     return _host('gw-mol-redis-3')
 
 
-def cli(host, *args, user=None, address=PRIMARY_IP, port=6379):
-    """Run redis-cli on ``host``; the password goes through REDISCLI_AUTH, not argv."""
+def cli(host, *args, user=None, address=PRIMARY_IP, port=TLS_PORT, tls=('--tls', '--cacert', CA)):
+    """Run redis-cli on ``host`` (TLS, trusting the collection CA, unless ``tls`` says otherwise).
+
+    The password goes through REDISCLI_AUTH, not argv.
+    """
     prefix = ''
     if user:
         prefix = 'REDISCLI_AUTH=%s ' % SECRETS[user]
         args = ('--user', user) + args if user != 'sentinel' else args
+    args = tuple(tls) + args
     cmd = prefix + 'redis-cli --no-auth-warning --raw -h %s -p %s' + ' %s' * len(args)
     return host.run(cmd, address, str(port), *args)
 
 
 def sentinel_primary(client):
-    out = cli(client, 'SENTINEL', 'get-master-addr-by-name', 'groundwork', user='sentinel', address='127.0.0.1', port=26379)
+    out = cli(client, 'SENTINEL', 'get-master-addr-by-name', 'groundwork', user='sentinel', address='127.0.0.1',
+              port=SENTINEL_TLS_PORT)
     return out.stdout.split()[0] if out.rc == 0 and out.stdout.strip() else ''
 
 
@@ -94,14 +107,49 @@ def wait_for(predicate, timeout=40, step=1.0):
     return predicate()
 
 
-def test_unauthenticated_commands_are_refused(client):
-    result = cli(client, 'GET', 'app:x')
+@pytest.mark.parametrize('port, tls', [(TLS_PORT, ('--tls', '--cacert', CA)), (6379, ())])
+def test_unauthenticated_commands_are_refused(client, port, tls):
+    result = cli(client, 'GET', 'app:x', port=port, tls=tls)
     assert 'NOAUTH' in result.stdout + result.stderr
 
 
 def test_wrong_password_is_refused(client):
-    result = client.run('REDISCLI_AUTH=wrong redis-cli --no-auth-warning -h %s --user app PING', PRIMARY_IP)
+    result = client.run('REDISCLI_AUTH=wrong redis-cli --no-auth-warning --tls --cacert %s -h %s -p %s --user app PING',
+                        CA, PRIMARY_IP, str(TLS_PORT))
     assert 'WRONGPASS' in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize('address', [PRIMARY_IP, REPLICA_IP])
+def test_tls_client_trusting_the_ca_connects_and_authenticates(client, address):
+    # PONG only after AUTH succeeded: the default user is off (NOAUTH otherwise).
+    result = cli(client, 'PING', user='app', address=address)
+    assert result.rc == 0 and result.stdout.strip() == 'PONG', result.stdout + result.stderr
+    # The server's listeners: TLS on the TLS port everywhere, plaintext TCP only on the primary.
+    info = cli(client, 'INFO', 'server', user='admin', address=address).stdout
+    listeners = [line.strip() for line in info.splitlines() if line.startswith('listener')]
+    assert any('name=tls' in line and 'port=%d' % TLS_PORT in line for line in listeners), listeners
+    assert any('name=tcp' in line for line in listeners) == (address == PRIMARY_IP), listeners
+    assert cli(client, 'CONFIG', 'GET', 'tls-port', user='admin', address=address).stdout.split() == ['tls-port', str(TLS_PORT)]
+
+
+@pytest.mark.parametrize('address', [PRIMARY_IP, REPLICA_IP])
+def test_plaintext_to_the_tls_port_fails(client, address):
+    result = cli(client, 'PING', user='app', address=address, tls=())
+    assert 'PONG' not in result.stdout, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize('address, port', [(PRIMARY_IP, TLS_PORT), (REPLICA_IP, TLS_PORT), ('127.0.0.1', SENTINEL_TLS_PORT)])
+def test_client_not_trusting_the_ca_fails_verification(client, address, port):
+    # --tls without --cacert: the system's trust store, which does not hold the collection CA.
+    result = cli(client, 'PING', user='app', address=address, port=port, tls=('--tls',))
+    assert 'PONG' not in result.stdout
+    assert 'certificate verify failed' in result.stdout + result.stderr, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize('address, port', [(REPLICA_IP, 6379), ('127.0.0.1', 26379)])
+def test_tls_only_hosts_serve_no_plaintext_port(client, address, port):
+    result = cli(client, 'PING', address=address, port=port, tls=())
+    assert 'Connection refused' in result.stdout + result.stderr, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize('args, allowed', [
@@ -144,6 +192,7 @@ def test_settings_are_the_roles(client):
     ({'redis_maxmemory': 'lots'}, 'redis_maxmemory'),
     ({'redis_acl_users': [{'name': 'app', 'password': 'x', 'rules': 'nopass ~* +@all'}]}, 'redis_acl_users'),
     ({'redis_acl_users': [{'name': 'app', 'password': 'x', 'rules': '~* >other +@all'}]}, 'redis_acl_users'),
+    ({'redis_tls_cert_file': '/etc/ssl/certs/redis.pem'}, 'redis_tls_key_file'),
 ])
 def test_bad_input_fails_before_any_change(extra_vars, named):
     rc, output, changed = run_playbook(CONVERGE, extra_vars=extra_vars)
@@ -157,11 +206,13 @@ def test_not_reachable_on_loopback_only_hosts_without_clients(client):
     assert result.rc != 0 or 'Connection refused' in result.stdout + result.stderr
 
 
-def test_replica_follows_its_primary(client):
+def test_replica_follows_its_primary_over_tls(client):
     assert cli(client, 'SET', 'app:replicated', 'yes', user='app').stdout.strip() == 'OK'
     assert wait_for(lambda: cli(client, 'GET', 'app:replicated', user='app', address=REPLICA_IP).stdout.strip() == 'yes', 10)
     info = cli(client, 'INFO', 'replication', user='admin', address=REPLICA_IP).stdout
-    assert 'role:slave' in info and 'master_link_status:up' in info
+    # The primary's TLS port, which speaks nothing but TLS.
+    assert 'role:slave' in info and 'master_link_status:up' in info and 'master_port:%d' % TLS_PORT in info, info
+    assert cli(client, 'CONFIG', 'GET', 'tls-replication', user='admin', address=REPLICA_IP).stdout.split() == ['tls-replication', 'yes']
     refused = cli(client, 'SET', 'app:on-replica', 'no', user='app', address=REPLICA_IP)
     assert 'READONLY' in refused.stdout + refused.stderr
 
@@ -189,10 +240,10 @@ def test_sentinel_failover_promotes_the_replica(client):
     # A re-run of the role keeps Sentinel's topology without restarting
     # either server, and a second one changes nothing.
     pids = [h.check_output('systemctl show -P MainPID redis-server') for h in (primary, replica)]
-    rc, first = run_playbook(CONVERGE)[:2]
+    rc, first = run_playbook(CONVERGE, timeout=1200)[:2]
     assert rc == 0, first[-3000:]
     assert 'RUNNING HANDLER [groundwork.stack.redis : Restart redis]' not in first
-    rc, output, changed = run_playbook(CONVERGE)
+    rc, output, changed = run_playbook(CONVERGE, timeout=1200)
     assert rc == 0 and changed == 0, output[-3000:]
     assert [h.check_output('systemctl show -P MainPID redis-server') for h in (primary, replica)] == pids
     assert sentinel_primary(client) == REPLICA_IP
@@ -226,8 +277,8 @@ def test_durability_drill_loses_at_most_a_second_or_two_of_writes(client):
         host.run_test('kill -9 %s', pid)
         assert wait_for(lambda: host.check_output('cat /tmp/drill.out').strip().isdigit(), 10, 0.2)
         acked = int(host.check_output('cat /tmp/drill.out'))
-    # systemd restarts it (Restart=always); it replays the AOF.
-    assert wait_for(lambda: 'loading:0' in cli(client, 'INFO', 'persistence', user='admin', address=REPLICA_IP).stdout, 30)
+    # systemd restarts it (Restart=always); it replays the AOF (slowly on a loaded machine).
+    assert wait_for(lambda: 'loading:0' in cli(client, 'INFO', 'persistence', user='admin', address=REPLICA_IP).stdout, 120)
     kept = int(cli(client, '-n', '1', 'DBSIZE', user='admin', address=REPLICA_IP).stdout.strip())
     # The write in flight when the process died may be kept without having been acknowledged.
     assert kept <= acked + 1

@@ -24,6 +24,10 @@ def rule(address, user='pgbouncer_auth', database='postgres'):
     return {'type': 'hostssl', 'database': database, 'user': user, 'address': address, 'method': 'cert'}
 
 
+def pooled(address):
+    return {'type': 'hostssl', 'database': 'all', 'user': 'all', 'address': address, 'method': 'scram-sha-256'}
+
+
 @pytest.mark.parametrize('hosts, server, kwargs, expected', [
     (['app1'], 'db', {}, [rule('10.0.0.21/32')]),
     (['app2'], 'db', {}, [rule('10.0.0.22/32')]),
@@ -33,6 +37,10 @@ def rule(address, user='pgbouncer_auth', database='postgres'):
     (['app1'], 'db', {'auth_user': 'lookup', 'dbname': 'app'}, [rule('10.0.0.21/32', 'lookup', 'app')]),
     ([], 'db', {}, []),
     (None, 'db', {}, []),
+    (['app1', 'db'], 'db', {'pooled': True},
+     [rule('10.0.0.21/32'), pooled('10.0.0.21/32'), rule('127.0.0.1/32'), pooled('127.0.0.1/32')]),
+    (['app1', 'app1'], 'db', {'pooled': True}, [rule('10.0.0.21/32'), pooled('10.0.0.21/32')]),
+    (['app6'], 'db', {'pooled': True, 'auth_user': 'lookup'}, [rule('2001:db8::22/128', 'lookup'), pooled('2001:db8::22/128')]),
 ])
 def test_rules(hosts, server, kwargs, expected):
     assert auth_hba_rules(hosts, HOSTVARS, server, **kwargs) == expected
@@ -73,3 +81,7 @@ def test_filter_reports_errors_as_filter_errors(hosts, kwargs):
 
 def test_filter_returns_rules():
     assert pgbouncer_auth_hba(['app1'], HOSTVARS, 'db') == [rule('10.0.0.21/32')]
+
+
+def test_filter_returns_pooled_rules():
+    assert pgbouncer_auth_hba(['app1'], HOSTVARS, 'db', pooled=True) == [rule('10.0.0.21/32'), pooled('10.0.0.21/32')]
