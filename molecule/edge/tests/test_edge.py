@@ -458,7 +458,9 @@ def test_a_new_domain_reissues_the_certificate_once(pebble_root, monkeypatch):
     # certificate re-issues it with the new name, and a re-run changes nothing.
     names = sorted([DOMAIN, 'www.' + DOMAIN, 'api.' + DOMAIN])
     extra_vars = {'certbot_certificates': [{'name': 'edge', 'domains': names}]}
-    monkeypatch.setenv('ANSIBLE_RUN_TAGS', 'certbot')
+    # Only the issuing part of the role (install and validate are covered by
+    # converge and idempotence): two short runs on a loaded CI host.
+    monkeypatch.setenv('ANSIBLE_RUN_TAGS', 'certbot_issue')
     rc, output, changed = run_playbook(CONVERGE, extra_vars, limit='gw-mol-edge-web')
     assert rc == 0 and changed > 0, output[-3000:]
     for _attempt in range(60):
