@@ -34,6 +34,7 @@ WEB_IP = '10.213.16.10'
 ACME_IP = '10.213.16.30'
 APP_HOSTS = ('gw-mol-edge-app1', 'gw-mol-edge-app2')
 APP_SECRET = 'molecule-app-Secret-1'
+REDIS_ADMIN_PASSWORD = 'molecule-redis-admin-Secret-1'
 EAB_HMAC_KEY = 'zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W'
 SSLYZE = os.path.join(ROOT, '.lab', 'sslyze', 'bin', 'sslyze')
 EXPOSURE_GOAL = 2.0
@@ -226,13 +227,16 @@ def test_db_endpoint_reports_not_configured(pebble_root):
     assert out.endswith(' 503') and 'GW_DATABASE_DSN is not set' in out, out
 
 
-def test_app_uses_redis_as_its_acl_user(pebble_root):
-    # Logged in as the ACL user app (credential redis_password): its keys
-    # round-trip, a key outside ~app:* is refused.
+def test_app_uses_redis_as_its_acl_user(acme, pebble_root):
+    # Logged in as the ACL user app (credential redis_password; the default
+    # user is off): its keys round-trip, a key outside ~app:* is refused.
     for body in get_json_from_each_app_host(pebble_root, '/redis').values():
-        assert body['user'] == 'app', body
         assert body['roundtrip'] is True, body
         assert body['outside_pattern'] == 'refused', body
+    # The writes landed in the data host's Redis (read back as admin there).
+    for name in APP_HOSTS:
+        assert acme.check_output('REDISCLI_AUTH=%s redis-cli --no-auth-warning --user admin GET app:edge:%s'
+                                 % (REDIS_ADMIN_PASSWORD, name)) == name
 
 
 @pytest.mark.parametrize('name, service, origin', [
