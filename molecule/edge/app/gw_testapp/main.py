@@ -100,8 +100,8 @@ def redis_roundtrip():
         outside = 'allowed'
     except redis.exceptions.NoPermissionError:
         outside = 'refused'
-    return {'user': client.acl_whoami(), 'roundtrip': client.get(key).decode() == HOST,
-            'outside_pattern': outside, 'host': HOST}
+    # (ACL WHOAMI is only in @slow, which the app's ACL user does not have.)
+    return {'roundtrip': client.get(key).decode() == HOST, 'outside_pattern': outside, 'host': HOST}
 
 
 @app.websocket('/ws')
