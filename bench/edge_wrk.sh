@@ -6,6 +6,14 @@
 # medians; writes bench/results/edge-wrk-<timestamp>.json. A measurement, not
 # a test. Goal (issue 6): proxied throughput >= 0.9 x direct.
 #
+# wrk, nginx and uvicorn share the machine's cores. Uncapped, the proxied run
+# takes CPU from uvicorn for nginx (and more for wrk's TLS), so it measures
+# CPU sharing as much as the proxy. The app host is therefore capped
+# (GW_BENCH_APP_CPUS, default 0.5 CPU, podman update --cpus) in both
+# variants: uvicorn gets the same CPU budget whether nginx is in front or not,
+# and the ratio shows what the proxy costs in throughput and latency.
+# GW_BENCH_APP_CPUS=0 measures uncapped.
+#
 #   bench/edge_wrk.sh                       # 2 rounds of 15 s per variant
 #   GW_BENCH_ROUNDS=3 GW_BENCH_SECONDS=20 GW_BENCH_CONNECTIONS=64 bench/edge_wrk.sh
 #   GW_BENCH_KEEP=1 bench/edge_wrk.sh       # leave the hosts up afterwards
@@ -17,15 +25,16 @@ cd "$root"
 
 inventory=bench/inventory-edge
 network=gw-bench-edge
-subnet=10.213.26.0/24
-web_ip=10.213.26.10
-app_ip=10.213.26.21
-client_ip=10.213.26.50
+subnet=10.213.24.0/24
+web_ip=10.213.24.10
+app_ip=10.213.24.21
+client_ip=10.213.24.50
 domain=bench.groundwork.test
 rounds=${GW_BENCH_ROUNDS:-2}
 seconds=${GW_BENCH_SECONDS:-15}
 connections=${GW_BENCH_CONNECTIONS:-32}
 threads=${GW_BENCH_THREADS:-2}
+app_cpus=${GW_BENCH_APP_CPUS:-0.5}
 wheelhouse=.lab/wheelhouse-edge
 mkdir -p bench/results
 out="bench/results/edge-wrk-$(date -u +%Y%m%dT%H%M%SZ).json"
@@ -52,7 +61,15 @@ for spec in "gw-bench-edge-web $web_ip" "gw-bench-edge-app $app_ip" "gw-bench-ed
   "$root/lab/hosts.sh" create "$name" "$ip" "$network" "$subnet"
 done
 gw_log "converging the bench hosts"
-ansible-playbook -i "$inventory" bench/edge-converge.yml >/dev/null
+mkdir -p "$GW_STATE"
+ansible-playbook -i "$inventory" bench/edge-converge.yml >"$GW_STATE/edge-bench-converge.log" 2>&1 \
+  || { tail -40 "$GW_STATE/edge-bench-converge.log" >&2; gw_die "converging the bench hosts failed"; }
+if [ "$app_cpus" != 0 ]; then
+  podman update --cpus "$app_cpus" gw-bench-edge-app >/dev/null
+  gw_log "app host capped at $app_cpus CPU in both variants"
+else
+  podman update --cpus 0 gw-bench-edge-app >/dev/null
+fi
 # wrk sends the URL's host as SNI: the client resolves the site name to nginx.
 on_client "grep -q ' $domain\$' /etc/hosts || echo '$web_ip $domain' | sudo tee -a /etc/hosts >/dev/null"
 
@@ -89,7 +106,7 @@ if [ -z "${GW_BENCH_KEEP:-}" ]; then
   "$root/lab/hosts.sh" network-rm "$network"
 fi
 
-python3 - "$results" "$out" "$seconds" "$connections" "$threads" <<'PY'
+python3 - "$results" "$out" "$seconds" "$connections" "$threads" "$app_cpus" <<'PY'
 import json, statistics, sys
 rows = json.loads(sys.argv[1])
 med = {}
@@ -98,10 +115,12 @@ for v in ("direct", "proxied"):
     med[v] = {"rps": statistics.median(r["rps"] for r in mine), "p99_ms": statistics.median(r["p99_ms"] for r in mine)}
 ratio = med["proxied"]["rps"] / med["direct"]["rps"]
 json.dump({"bench": "edge-wrk", "seconds": int(sys.argv[3]), "connections": int(sys.argv[4]), "threads": int(sys.argv[5]),
+           "app_cpus": float(sys.argv[6]),
            "runs": rows, "median": med, "proxied_over_direct_rps": round(ratio, 3)}, open(sys.argv[2], "w"), indent=2)
 print("\n%-8s %12s %10s" % ("variant", "req/s (med)", "p99 ms"))
 for v in ("direct", "proxied"):
     print("%-8s %12.1f %10.2f" % (v, med[v]["rps"], med[v]["p99_ms"]))
-print("\nproxied / direct throughput: %.2f (goal >= 0.90)" % ratio)
+print("\napp host CPU cap: %s" % (sys.argv[6] if sys.argv[6] != "0" else "none"))
+print("proxied / direct throughput: %.2f (goal >= 0.90)" % ratio)
 print("written to", sys.argv[2])
 PY

@@ -9,9 +9,10 @@
 - ``/api/secret``: proves the secret arrived as a systemd credential
   (``$CREDENTIALS_DIRECTORY``), returning only its SHA-256.
 - ``/auth/login``: a cheap endpoint behind nginx's ``auth`` rate limit.
-- ``/db`` and ``/redis``: one query through PgBouncer/PostgreSQL and one Redis
-  call, when ``GW_DATABASE_DSN`` / ``GW_REDIS_URL`` are set and the drivers
-  are installed; 503 with the reason otherwise.
+- ``/db``: one query through PgBouncer to PostgreSQL (who PostgreSQL sees
+  connecting, and whether over TLS); ``/redis``: a write and read under the
+  app's ACL key pattern and a write outside it. Both need ``GW_DATABASE_DSN``
+  / ``GW_REDIS_URL`` and the drivers; 503 with the reason otherwise.
 - ``/ws``: a websocket that echoes each text message.
 """
 
@@ -74,13 +75,15 @@ def db():
         import psycopg  # pylint: disable=import-outside-toplevel
     except ImportError:
         return JSONResponse({'error': 'psycopg is not installed'}, status_code=503)
-    with psycopg.connect(dsn, password=password, connect_timeout=5) as conn:
-        row = conn.execute('SELECT 1').fetchone()
-    return {'result': row[0], 'host': HOST}
+    # prepare_threshold=None: no server-side prepared statements (PgBouncer transaction pooling).
+    with psycopg.connect(dsn, password=password, connect_timeout=5, prepare_threshold=None) as conn:
+        row = conn.execute('SELECT current_user, current_database(), host(inet_client_addr()), '
+                           '(SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid())').fetchone()
+    return {'user': row[0], 'database': row[1], 'server_sees_client': row[2], 'server_ssl': row[3], 'host': HOST}
 
 
 @app.get('/redis')
-def redis_ping():
+def redis_roundtrip():
     url = os.environ.get('GW_REDIS_URL')
     if not url:
         return JSONResponse({'error': 'GW_REDIS_URL is not set'}, status_code=503)
@@ -89,7 +92,16 @@ def redis_ping():
     except ImportError:
         return JSONResponse({'error': 'redis is not installed'}, status_code=503)
     client = redis.Redis.from_url(url, password=credential('redis_password'), socket_timeout=5)
-    return {'ping': bool(client.ping()), 'host': HOST}
+    key = 'app:edge:%s' % HOST
+    client.set(key, HOST, ex=60)
+    # A key outside the ACL user's pattern must be refused.
+    try:
+        client.set('other:edge', HOST, ex=60)
+        outside = 'allowed'
+    except redis.exceptions.NoPermissionError:
+        outside = 'refused'
+    # (ACL WHOAMI is only in @slow, which the app's ACL user does not have.)
+    return {'roundtrip': client.get(key).decode() == HOST, 'outside_pattern': outside, 'host': HOST}
 
 
 @app.websocket('/ws')
