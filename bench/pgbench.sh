@@ -5,6 +5,11 @@
 # Prints a table and writes bench/results/pgbench-<timestamp>.json.
 #
 #   GW_BENCH_SCALE=100 GW_BENCH_SECONDS=45 GW_BENCH_ROUNDS=2 bench/pgbench.sh
+#
+# GW_BENCH_MEMORY=4GB makes the bench host a 4 GB machine: the container's
+# memory (page cache included) is capped and the role plans for that size.
+# Without it the container sees the whole machine's RAM and page cache, and
+# the data set is always cached whatever shared_buffers is.
 set -euo pipefail
 # shellcheck source=lab/env.sh
 source "$(dirname "$0")/../lab/env.sh"
@@ -23,9 +28,17 @@ conf_d=/etc/postgresql/17/main/conf.d
 
 "$GW_ROOT/lab/apt-cache.sh" start
 "$GW_ROOT/lab/hosts.sh" destroy "$host"
+memory=${GW_BENCH_MEMORY:-}
+extra=()
+if [ -n "$memory" ]; then
+  # podman wants 4g, the role 4GB.
+  GW_HOST_MEMORY=$(printf '%s' "${memory%[Bb]}" | tr 'GM' 'gm')
+  export GW_HOST_MEMORY
+  extra=(-e "postgresql_memory_budget=$memory")
+fi
 "$GW_ROOT/lab/hosts.sh" create "$host" "$ip" "$network" "$subnet"
-gw_log "converging $host with site.yml"
-ansible-playbook -i "$inventory" site.yml >/dev/null
+gw_log "converging $host with site.yml${memory:+ as a $memory host}"
+ansible-playbook -i "$inventory" "${extra[@]}" site.yml >/dev/null
 
 gw_log "initialising pgbench at scale $scale"
 on_host "sudo -u postgres createdb bench 2>/dev/null || true"
@@ -84,7 +97,7 @@ tuned_settings=$(on_host "sudo -u postgres psql -X -A -t -c \"SELECT string_agg(
 "$GW_ROOT/lab/hosts.sh" destroy "$host"
 "$GW_ROOT/lab/hosts.sh" network-rm "$network"
 
-python3 - "$results" "$out" "$scale" "$seconds" "$clients" "$tuned_settings" <<'PY'
+python3 - "$results" "$out" "$scale" "$seconds" "$clients" "$tuned_settings" "$memory" <<'PY'
 import json, statistics, sys
 rows = json.loads(sys.argv[1])
 summary = {}
@@ -92,9 +105,10 @@ for mode in ("rw", "ro"):
     stock = statistics.mean(r["tps"] for r in rows if r["mode"] == mode and r["config"] == "stock")
     tuned = statistics.mean(r["tps"] for r in rows if r["mode"] == mode and r["config"] == "tuned")
     summary[mode] = {"stock_tps": round(stock, 1), "tuned_tps": round(tuned, 1), "ratio": round(tuned / stock, 2)}
-json.dump({"bench": "pgbench", "scale": int(sys.argv[3]), "seconds": int(sys.argv[4]), "clients": int(sys.argv[5]),
+json.dump({"bench": "pgbench", "host_memory": sys.argv[7] or None, "scale": int(sys.argv[3]), "seconds": int(sys.argv[4]), "clients": int(sys.argv[5]),
            "tuned_settings": sys.argv[6], "runs": rows, "summary": summary}, open(sys.argv[2], "w"), indent=2)
-print("\npgbench scale %s, %s clients, %ss per run, mean of rounds" % (sys.argv[3], sys.argv[5], sys.argv[4]))
+print("\npgbench scale %s, %s clients, %ss per run, mean of rounds, host memory %s"
+      % (sys.argv[3], sys.argv[5], sys.argv[4], sys.argv[7] or "uncapped"))
 print("%-12s %12s %12s %8s" % ("mode", "stock tps", "tuned tps", "ratio"))
 for mode, s in summary.items():
     print("%-12s %12.1f %12.1f %8.2f" % ({"rw": "read-write", "ro": "read-only"}[mode], s["stock_tps"], s["tuned_tps"], s["ratio"]))

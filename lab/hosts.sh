@@ -46,8 +46,10 @@ create() {
   if ! podman container exists "$name"; then
     # NET_ADMIN: ufw/iptables inside the host. --shm-size: parallel index
     # builds in PostgreSQL need /dev/shm >= maintenance_work_mem.
+    # GW_HOST_MEMORY (e.g. 4g) caps the container's memory, page cache
+    # included, so a benchmark host behaves like a VM of that size.
     podman run -d --name "$name" --hostname "$name" \
-      --network "$net" --ip "$ip" \
+      --network "$net" --ip "$ip" ${GW_HOST_MEMORY:+--memory "$GW_HOST_MEMORY"} \
       --systemd always --cap-add NET_ADMIN --shm-size "${GW_SHM_SIZE:-1g}" \
       --label groundwork.lab=1 "$image" >/dev/null
   elif [ "$(podman inspect -f '{{.State.Running}}' "$name")" != "true" ]; then
