@@ -345,7 +345,7 @@ def test_failed_backup_is_visible_and_latest_restore_loses_no_archived_row(db, r
     # The restored primary takes writes, the replica gets them, and they are archived again.
     insert(db, 401, 410)
     lsn = sql(db, 'SELECT pg_current_wal_lsn()')
-    for _ in range(30):
+    for _attempt in range(30):
         if sql(replica, "SELECT pg_last_wal_replay_lsn() >= '%s'::pg_lsn" % lsn, 'postgres') == 't':
             break
         time.sleep(1)

@@ -65,7 +65,7 @@ def fetch(host, url, timeout=5):
     return host.run('curl -sS --connect-timeout %s --max-time 20 %s', str(timeout), url)
 
 
-@pytest.mark.parametrize('address, port, patterns', EXPORTERS, ids=['%s:%d' % (a, p) for a, p, _ in EXPORTERS])
+@pytest.mark.parametrize('address, port, patterns', EXPORTERS, ids=['%s:%d' % (a, p) for a, p, _patterns in EXPORTERS])
 def test_exporter_answers_the_monitoring_host_with_real_metrics(prom, address, port, patterns):
     result = fetch(prom, 'http://%s:%d/metrics' % (address, port))
     assert result.rc == 0, result.stderr
@@ -74,7 +74,7 @@ def test_exporter_answers_the_monitoring_host_with_real_metrics(prom, address, p
 
 
 # The elsewhere host's own node exporter is local traffic there, not filtered.
-@pytest.mark.parametrize('address, port', sorted({(a, p) for a, p, _ in EXPORTERS if a != ELSE}))
+@pytest.mark.parametrize('address, port', sorted({(a, p) for a, p, _patterns in EXPORTERS if a != ELSE}))
 def test_exporter_is_refused_from_elsewhere(elsewhere, address, port):
     result = fetch(elsewhere, 'http://%s:%d/metrics' % (address, port), timeout=3)
     # ufw drops the packets: the connection times out (28) instead of being answered.
@@ -150,7 +150,7 @@ def run_healthcheck(host):
 def test_healthcheck_on_the_database_host_passes(db):
     ok, checks = run_healthcheck(db)
     assert ok, checks
-    assert {c for c, _ in checks} == {'postgresql', 'pgbouncer', 'redis', 'disk'}
+    assert {c for c, _status in checks} == {'postgresql', 'pgbouncer', 'redis', 'disk'}
     assert all(r['status'] == 'ok' and r['host'] == 'gw-mol-mon-db' for r in checks.values()), checks
 
 
