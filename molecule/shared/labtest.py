@@ -15,6 +15,9 @@ import os
 import re
 import subprocess
 
+import pytest
+import testinfra
+
 ROOT = os.environ.get('MOLECULE_PROJECT_DIRECTORY', os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..')))
 LAB_KEY = os.path.join(ROOT, '.lab', 'ssh', 'id_ed25519')
 
@@ -45,3 +48,18 @@ def run_playbook(playbook, extra_vars=None, limit=None, timeout=600):
     output = proc.stdout + proc.stderr
     changed = [int(n) for n in re.findall(r'changed=(\d+)', output)]
     return proc.returncode, output, sum(changed)
+
+
+def lab_host(name, sudo=False):
+    """Return the testinfra host ``name`` of the scenario's inventory, reached through Ansible."""
+    return testinfra.get_host('ansible://%s?ansible_inventory=%s' % (name, os.environ['MOLECULE_INVENTORY_FILE']),
+                              sudo=sudo)
+
+
+def host_fixture(fixture_name, name):
+    """Return a module-scoped pytest fixture called ``fixture_name`` that yields the lab host ``name``."""
+    def fixture():
+        return lab_host(name)
+    fixture.__name__ = 'fixture_' + fixture_name
+    fixture.__doc__ = 'The lab host %s.' % name
+    return pytest.fixture(name=fixture_name, scope='module')(fixture)

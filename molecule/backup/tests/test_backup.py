@@ -21,11 +21,10 @@ import sys
 import time
 
 import pytest
-import testinfra
 import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
-from labtest import run_playbook  # noqa: E402  pylint: disable=wrong-import-position
+from labtest import host_fixture, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
 
 HERE = os.path.dirname(__file__)
 CONVERGE = os.path.join(HERE, '..', 'converge.yml')
@@ -47,28 +46,10 @@ PLAYBOOK_TIMEOUT = 1800
 STATE = {}
 
 
-def _host(name):
-    return testinfra.get_host('ansible://%s?ansible_inventory=%s' % (name, os.environ['MOLECULE_INVENTORY_FILE']))
-
-
-@pytest.fixture(name='db', scope='module')
-def fixture_db():
-    return _host('gw-mol-bk-db')
-
-
-@pytest.fixture(name='replica', scope='module')
-def fixture_replica():
-    return _host('gw-mol-bk-replica')
-
-
-@pytest.fixture(name='repo', scope='module')
-def fixture_repo():
-    return _host('gw-mol-bk-repo')
-
-
-@pytest.fixture(name='new', scope='module')
-def fixture_new():
-    return _host('gw-mol-bk-new')
+fixture_db = host_fixture('db', 'gw-mol-bk-db')
+fixture_replica = host_fixture('replica', 'gw-mol-bk-replica')
+fixture_repo = host_fixture('repo', 'gw-mol-bk-repo')
+fixture_new = host_fixture('new', 'gw-mol-bk-new')
 
 
 def sql(host, query, dbname='app'):
@@ -181,7 +162,7 @@ def test_backups_are_scheduled_by_timers(repo):
         assert calendar.split()[0] in shown
 
 
-def test_point_in_time_restore_onto_a_fresh_host(db, repo, new):
+def test_point_in_time_restore_onto_a_freshlab_host(db, repo, new):
     sql(db, 'DROP TABLE IF EXISTS drill')
     sql(db, 'CREATE TABLE drill (id integer PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())')
     insert(db, 1, 100)

@@ -23,10 +23,9 @@ import threading
 import time
 
 import pytest
-import testinfra
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
-from labtest import ROOT, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
+from labtest import ROOT, host_fixture, lab_host, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
 
 CONVERGE = os.path.join(os.path.dirname(__file__), '..', 'converge.yml')
 DOMAIN = 'edge.groundwork.test'
@@ -40,18 +39,8 @@ SSLYZE = os.path.join(ROOT, '.lab', 'sslyze', 'bin', 'sslyze')
 EXPOSURE_GOAL = 2.0
 
 
-def _host(name):
-    return testinfra.get_host('ansible://%s?ansible_inventory=%s' % (name, os.environ['MOLECULE_INVENTORY_FILE']))
-
-
-@pytest.fixture(name='web', scope='module')
-def fixture_web():
-    return _host('gw-mol-edge-web')
-
-
-@pytest.fixture(name='acme', scope='module')
-def fixture_acme():
-    return _host('gw-mol-edge-acme')
+fixture_web = host_fixture('web', 'gw-mol-edge-web')
+fixture_acme = host_fixture('acme', 'gw-mol-edge-acme')
 
 
 @pytest.fixture(name='pebble_root', scope='module')
@@ -207,7 +196,7 @@ def test_websocket_round_trip(pebble_root):
     assert host in APP_HOSTS
 
 
-def get_json_from_each_app_host(pebble_root, path):
+def get_json_from_each_applab_host(pebble_root, path):
     """GET path through nginx until both app hosts answered; return {host: body}."""
     bodies = {}
     for _attempt in range(20):
@@ -230,7 +219,7 @@ def test_db_endpoint_reports_not_configured(pebble_root):
 def test_app_uses_redis_as_its_acl_user(acme, pebble_root):
     # Logged in as the ACL user app (credential redis_password; the default
     # user is off): its keys round-trip, a key outside ~app:* is refused.
-    for body in get_json_from_each_app_host(pebble_root, '/redis').values():
+    for body in get_json_from_each_applab_host(pebble_root, '/redis').values():
         assert body['roundtrip'] is True, body
         assert body['outside_pattern'] == 'refused', body
     # The writes landed in the data host's Redis (read back as admin there).
@@ -250,7 +239,7 @@ def test_app_uses_redis_as_its_acl_user(acme, pebble_root):
     (APP_HOSTS[1], 'worker', None),
 ])
 def test_app_is_installed_the_configured_way(name, service, origin):
-    app = _host(name)
+    app = lab_host(name)
     out = app.check_output(
         "/opt/groundwork/%s/venv/bin/python -c 'import importlib.metadata as m, json; d = m.distribution(\"gw-testapp\"); "
         "print(json.dumps([d.version, json.loads(d.read_text(\"direct_url.json\") or \"{}\").get(\"url\")]))'" % service)
@@ -259,7 +248,7 @@ def test_app_is_installed_the_configured_way(name, service, origin):
 
 @pytest.mark.parametrize('name', APP_HOSTS)
 def test_secret_arrives_as_credential_not_environment(name, pebble_root):
-    app = _host(name)
+    app = lab_host(name)
     assert app.check_output('curl -sf http://127.0.0.1:8000/api/secret') == json.dumps(
         {'sha256': hashlib.sha256(APP_SECRET.encode()).hexdigest()}, separators=(',', ':'))
     environment = app.check_output('systemctl show -p Environment gw-api.service')
@@ -276,7 +265,7 @@ def test_secret_arrives_as_credential_not_environment(name, pebble_root):
 @pytest.mark.parametrize('name', APP_HOSTS)
 @pytest.mark.parametrize('unit', ['gw-api.service', 'gw-worker.service'])
 def test_units_meet_the_exposure_goal(name, unit):
-    app = _host(name)
+    app = lab_host(name)
     out = app.check_output('systemd-analyze security --no-pager %s', unit)
     score = float(re.search(r'Overall exposure level for \S+: ([0-9.]+)', out).group(1))
     print('systemd-analyze security %s on %s: %.1f' % (unit, name, score))
@@ -285,7 +274,7 @@ def test_units_meet_the_exposure_goal(name, unit):
 
 
 def test_workers_follow_the_memory_budget():
-    app = _host(APP_HOSTS[0])
+    app = lab_host(APP_HOSTS[0])
     assert '--workers 2' in app.file('/etc/systemd/system/gw-api.service').content_string
 
 
@@ -349,7 +338,7 @@ def test_rate_limit_answers_429(pebble_root):
 
 
 def test_site_stays_up_with_one_app_host_stopped(pebble_root):
-    app1 = _host(APP_HOSTS[0])
+    app1 = lab_host(APP_HOSTS[0])
     with app1.sudo():
         app1.check_output('systemctl stop gw-api.service')
     try:
@@ -414,7 +403,7 @@ def test_bad_input_fails_before_any_change(extra_vars, limit, named):
 def test_rolling_deploy_keeps_the_site_up(web, pebble_root):
     """deploy.yml restarts one app host at a time, drained from the upstream: no failed request."""
     def started(name):
-        return _host(name).check_output('systemctl show -p ActiveEnterTimestampMonotonic --value gw-api.service')
+        return lab_host(name).check_output('systemctl show -p ActiveEnterTimestampMonotonic --value gw-api.service')
 
     before = dict((name, started(name)) for name in APP_HOSTS)
     codes = []

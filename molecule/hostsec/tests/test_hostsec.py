@@ -19,10 +19,9 @@ import tempfile
 import time
 
 import pytest
-import testinfra
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
-from labtest import ROOT, ssh, ssh_argv  # noqa: E402  pylint: disable=wrong-import-position
+from labtest import ROOT, host_fixture, lab_host, ssh, ssh_argv  # noqa: E402  pylint: disable=wrong-import-position
 
 CONVERGE = os.path.join(os.path.dirname(__file__), '..', 'converge.yml')
 TARGET, APP, OUTSIDER, ADMIN = '10.213.15.10', '10.213.15.20', '10.213.15.30', '10.213.15.1'
@@ -46,23 +45,9 @@ with cf.ThreadPoolExecutor(32) as ex:
 '''
 
 
-def _host(name):
-    return testinfra.get_host('ansible://%s?ansible_inventory=%s' % (name, os.environ['MOLECULE_INVENTORY_FILE']))
-
-
-@pytest.fixture(name='target', scope='module')
-def fixture_target():
-    return _host('gw-mol-sec-target')
-
-
-@pytest.fixture(name='app', scope='module')
-def fixture_app():
-    return _host('gw-mol-sec-app')
-
-
-@pytest.fixture(name='outsider', scope='module')
-def fixture_outsider():
-    return _host('gw-mol-sec-outsider')
+fixture_target = host_fixture('target', 'gw-mol-sec-target')
+fixture_app = host_fixture('app', 'gw-mol-sec-app')
+fixture_outsider = host_fixture('outsider', 'gw-mol-sec-outsider')
 
 
 def playbook(*args, extra_vars=None, extra_inventory=None, limit='gw-mol-sec-target', timeout=600):
@@ -263,7 +248,7 @@ def test_failed_ssh_logins_from_the_outsider_get_it_banned_until_bantime_passes(
         assert re.search(r'REJECT(?: IN)?\s+%s\s+# by Fail2Ban' % re.escape(OUTSIDER), target.check_output('ufw status'))
     assert wait_for(lambda: reachable(outsider, [22, 80, 443]) == set(), 15), 'the ban did not close the ports'
 
-    assert reachable(_host('gw-mol-sec-app'), [22, 80]) == {22, 80}
+    assert reachable(lab_host('gw-mol-sec-app'), [22, 80]) == {22, 80}
     # The ban lifts after bantime.
     assert wait_for(lambda: reachable(outsider, [22]) == {22}, BANTIME + 40, step=2), 'the ban did not lift'
     assert time.time() - banned_at >= BANTIME - 2

@@ -12,11 +12,10 @@ import sys
 import time
 
 import pytest
-import testinfra
 import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
-from labtest import run_playbook  # noqa: E402  pylint: disable=wrong-import-position
+from labtest import host_fixture, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
 
 CONVERGE = os.path.join(os.path.dirname(__file__), '..', 'converge.yml')
 DB, WEB, PROM, ELSE = '10.213.18.10', '10.213.18.20', '10.213.18.30', '10.213.18.40'
@@ -37,28 +36,10 @@ EXPORTERS = [
 ]
 
 
-def _host(name):
-    return testinfra.get_host('ansible://%s?ansible_inventory=%s' % (name, os.environ['MOLECULE_INVENTORY_FILE']))
-
-
-@pytest.fixture(name='db', scope='module')
-def fixture_db():
-    return _host('gw-mol-mon-db')
-
-
-@pytest.fixture(name='web', scope='module')
-def fixture_web():
-    return _host('gw-mol-mon-web')
-
-
-@pytest.fixture(name='prom', scope='module')
-def fixture_prom():
-    return _host('gw-mol-mon-prom')
-
-
-@pytest.fixture(name='elsewhere', scope='module')
-def fixture_elsewhere():
-    return _host('gw-mol-mon-else')
+fixture_db = host_fixture('db', 'gw-mol-mon-db')
+fixture_web = host_fixture('web', 'gw-mol-mon-web')
+fixture_prom = host_fixture('prom', 'gw-mol-mon-prom')
+fixture_elsewhere = host_fixture('elsewhere', 'gw-mol-mon-else')
 
 
 def fetch(host, url, timeout=5):

@@ -10,10 +10,9 @@ import sys
 import time
 
 import pytest
-import testinfra
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
-from labtest import run_playbook  # noqa: E402  pylint: disable=wrong-import-position
+from labtest import host_fixture, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
 
 CONVERGE = os.path.join(os.path.dirname(__file__), '..', 'converge.yml')
 DB_IP = '10.213.13.10'
@@ -21,18 +20,8 @@ APP_PASSWORD = 'molecule-app-Secret-1'
 CA = '/usr/local/share/groundwork-ca.crt'
 
 
-def _host(name):
-    return testinfra.get_host('ansible://%s?ansible_inventory=%s' % (name, os.environ['MOLECULE_INVENTORY_FILE']))
-
-
-@pytest.fixture(name='app', scope='module')
-def fixture_app():
-    return _host('gw-mol-bouncer-app')
-
-
-@pytest.fixture(name='db', scope='module')
-def fixture_db():
-    return _host('gw-mol-bouncer-db')
+fixture_app = host_fixture('app', 'gw-mol-bouncer-app')
+fixture_db = host_fixture('db', 'gw-mol-bouncer-db')
 
 
 def dsn(**conn):
@@ -111,7 +100,7 @@ def test_lookup_role_has_no_password(db):
     assert out.strip() == 't|f'
 
 
-def test_no_password_on_the_pgbouncer_host(app):
+def test_no_password_on_the_pgbouncerlab_host(app):
     with app.sudo():
         userlist = app.check_output('cat /etc/pgbouncer/userlist.txt')
         ini = app.check_output('cat /etc/pgbouncer/pgbouncer.ini')

@@ -9,10 +9,9 @@ import os
 import sys
 
 import pytest
-import testinfra
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
-from labtest import run_playbook  # noqa: E402  pylint: disable=wrong-import-position
+from labtest import host_fixture, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
 
 CONVERGE = os.path.join(os.path.dirname(__file__), '..', 'converge.yml')
 DB_IP = '10.213.11.10'
@@ -20,18 +19,8 @@ APP_PASSWORD = 'molecule-app-Secret-1'
 CA = '/usr/local/share/groundwork-ca.crt'
 
 
-def _host(name):
-    return testinfra.get_host('ansible://%s?ansible_inventory=%s' % (name, os.environ['MOLECULE_INVENTORY_FILE']))
-
-
-@pytest.fixture(name='client', scope='module')
-def fixture_client():
-    return _host('gw-mol-pgclient')
-
-
-@pytest.fixture(name='db', scope='module')
-def fixture_db():
-    return _host('gw-mol-pg')
+fixture_client = host_fixture('client', 'gw-mol-pgclient')
+fixture_db = host_fixture('db', 'gw-mol-pg')
 
 
 def psql(client, sql, password=APP_PASSWORD, **conn):
@@ -50,7 +39,7 @@ def local_sql(db, sql, dbname='postgres'):
         return db.check_output('psql -X -A -t -d %s -c %s', dbname, sql)
 
 
-def test_tls_scram_login_works_from_an_app_host(client):
+def test_tls_scram_login_works_from_an_applab_host(client):
     result = psql(client, 'SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()')
     assert result.rc == 0, result.stderr
     ssl, version = result.stdout.strip().split('|')

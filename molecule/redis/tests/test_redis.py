@@ -18,10 +18,9 @@ import sys
 import time
 
 import pytest
-import testinfra
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
-from labtest import run_playbook  # noqa: E402  pylint: disable=wrong-import-position
+from labtest import host_fixture, lab_host, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
 
 CONVERGE = os.path.join(os.path.dirname(__file__), '..', 'converge.yml')
 PRIMARY_IP = '10.213.12.11'
@@ -69,13 +68,7 @@ print(acked)
 '''
 
 
-def _host(name):
-    return testinfra.get_host('ansible://%s?ansible_inventory=%s' % (name, os.environ['MOLECULE_INVENTORY_FILE']))
-
-
-@pytest.fixture(name='client', scope='module')
-def fixture_client():
-    return _host('gw-mol-redis-3')
+fixture_client = host_fixture('client', 'gw-mol-redis-3')
 
 
 def cli(host, *args, user=None, address=PRIMARY_IP, port=TLS_PORT, tls=('--tls', '--cacert', CA)):
@@ -218,7 +211,7 @@ def test_replica_follows_its_primary_over_tls(client):
 
 
 def test_keys_survive_a_restart(client):
-    primary = _host('gw-mol-redis-1')
+    primary = lab_host('gw-mol-redis-1')
     assert cli(client, 'SET', 'app:durable', 'kept', user='app').stdout.strip() == 'OK'
     with primary.sudo():
         primary.run_test('systemctl restart redis-server')
@@ -226,7 +219,7 @@ def test_keys_survive_a_restart(client):
 
 
 def test_sentinel_failover_promotes_the_replica(client):
-    primary, replica = _host('gw-mol-redis-1'), _host('gw-mol-redis-2')
+    primary, replica = lab_host('gw-mol-redis-1'), lab_host('gw-mol-redis-2')
     assert sentinel_primary(client) == PRIMARY_IP
     with primary.sudo():
         primary.run_test('systemctl stop redis-server')
@@ -261,10 +254,10 @@ def test_durability_drill_loses_at_most_a_second_or_two_of_writes(client):
     of writes everysec can lose is at stake on a kernel crash or power loss,
     which a container cannot show.
     """
-    host = _host('gw-mol-redis-2')  # the primary after the failover
+    host = lab_host('gw-mol-redis-2')  # the primary after the failover
     assert sentinel_primary(client) == REPLICA_IP
     # No replica to promote: Sentinel must not fail over while the primary restarts.
-    other = _host('gw-mol-redis-1')
+    other = lab_host('gw-mol-redis-1')
     with other.sudo():
         other.run_test('systemctl stop redis-server')
     assert wait_for(lambda: 'loading:0' in cli(client, 'INFO', 'persistence', user='admin', address=REPLICA_IP).stdout, 30)
