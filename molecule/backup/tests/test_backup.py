@@ -162,7 +162,7 @@ def test_backups_are_scheduled_by_timers(repo):
         assert calendar.split()[0] in shown
 
 
-def test_point_in_time_restore_onto_a_freshlab_host(db, repo, new):
+def test_point_in_time_restore_onto_a_fresh_host(db, repo, new):
     sql(db, 'DROP TABLE IF EXISTS drill')
     sql(db, 'CREATE TABLE drill (id integer PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())')
     insert(db, 1, 100)

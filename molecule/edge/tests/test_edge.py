@@ -196,7 +196,7 @@ def test_websocket_round_trip(pebble_root):
     assert host in APP_HOSTS
 
 
-def get_json_from_each_applab_host(pebble_root, path):
+def get_json_from_each_app_host(pebble_root, path):
     """GET path through nginx until both app hosts answered; return {host: body}."""
     bodies = {}
     for _attempt in range(20):
@@ -219,7 +219,7 @@ def test_db_endpoint_reports_not_configured(pebble_root):
 def test_app_uses_redis_as_its_acl_user(acme, pebble_root):
     # Logged in as the ACL user app (credential redis_password; the default
     # user is off): its keys round-trip, a key outside ~app:* is refused.
-    for body in get_json_from_each_applab_host(pebble_root, '/redis').values():
+    for body in get_json_from_each_app_host(pebble_root, '/redis').values():
         assert body['roundtrip'] is True, body
         assert body['outside_pattern'] == 'refused', body
     # The writes landed in the data host's Redis (read back as admin there).

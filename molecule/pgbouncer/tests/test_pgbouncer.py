@@ -100,7 +100,7 @@ def test_lookup_role_has_no_password(db):
     assert out.strip() == 't|f'
 
 
-def test_no_password_on_the_pgbouncerlab_host(app):
+def test_no_password_on_the_pgbouncer_host(app):
     with app.sudo():
         userlist = app.check_output('cat /etc/pgbouncer/userlist.txt')
         ini = app.check_output('cat /etc/pgbouncer/pgbouncer.ini')

@@ -39,7 +39,7 @@ def local_sql(db, sql, dbname='postgres'):
         return db.check_output('psql -X -A -t -d %s -c %s', dbname, sql)
 
 
-def test_tls_scram_login_works_from_an_applab_host(client):
+def test_tls_scram_login_works_from_an_app_host(client):
     result = psql(client, 'SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()')
     assert result.rc == 0, result.stderr
     ssl, version = result.stdout.strip().split('|')
