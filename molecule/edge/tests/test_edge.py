@@ -32,6 +32,7 @@ DOMAIN = 'edge.groundwork.test'
 WEB_IP = '10.213.16.10'
 ACME_IP = '10.213.16.30'
 APP_HOSTS = ('gw-mol-edge-app1', 'gw-mol-edge-app2')
+APP_IPS = {'gw-mol-edge-app1': '10.213.16.21', 'gw-mol-edge-app2': '10.213.16.22'}
 APP_SECRET = 'molecule-app-Secret-1'
 REDIS_ADMIN_PASSWORD = 'molecule-redis-admin-Secret-1'
 EAB_HMAC_KEY = 'zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W'
@@ -208,12 +209,14 @@ def get_json_from_each_app_host(pebble_root, path):
     return bodies
 
 
-def test_db_endpoint_reports_not_configured(pebble_root):
-    # No PostgreSQL in this scenario (see molecule.yml): the endpoint says so
-    # instead of failing silently.
-    rc, out = curl('--cacert', pebble_root, '-w', ' %{http_code}', 'https://%s/db' % DOMAIN)
-    assert rc == 0, out
-    assert out.endswith(' 503') and 'GW_DATABASE_DSN is not set' in out, out
+def test_app_queries_postgresql_through_pgbouncer(pebble_root):
+    # Each app host's /db logs in to its local PgBouncer as app (password from
+    # the db_password credential); PgBouncer forwards to PostgreSQL on the
+    # data host over TLS, so PostgreSQL sees the app host's address and SSL.
+    for name, body in get_json_from_each_app_host(pebble_root, '/db').items():
+        assert body['user'] == 'app' and body['database'] == 'app', body
+        assert body['server_ssl'] is True, body
+        assert body['server_sees_client'] == APP_IPS[name], body
 
 
 def test_app_uses_redis_as_its_acl_user(acme, pebble_root):
