@@ -190,8 +190,13 @@ def test_healthcheck_reports_a_stopped_redis_and_calls_the_webhook(db, prom):
 def test_healthcheck_metrics_reach_prometheus_through_the_node_exporter(db, prom):
     run_healthcheck(db)
     metrics = fetch(prom, 'http://%s:9100/metrics' % DB).stdout
+    # node_exporter gives every line of a family the same label names, so
+    # checks without a path come out with path="" (no label, to Prometheus).
+    metrics = re.sub(r',?\w+=""', '', metrics).replace('{,', '{')
     assert re.search(r'^groundwork_healthcheck_ok\{check="redis"\} 1$', metrics, re.MULTILINE)
     assert re.search(r'^groundwork_healthcheck_ok\{check="postgresql"\} 1$', metrics, re.MULTILINE)
+    assert re.search(r'^groundwork_healthcheck_ok\{check="disk",path="/"\} 1$', metrics, re.MULTILINE)
+    assert re.search(r'^node_textfile_scrape_error 0$', metrics, re.MULTILINE)
 
 
 def test_healthcheck_timer_is_scheduled(db):
