@@ -43,7 +43,10 @@ def run_playbook(playbook, extra_vars=None, limit=None, timeout=600):
         argv += ['--limit', limit]
     if extra_vars:
         argv += ['-e', json.dumps(extra_vars)]
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'), ANSIBLE_NOCOLOR='1')
+    # Molecule exports ANSIBLE_FORCE_COLOR=1, which beats ANSIBLE_NOCOLOR: turn it off so
+    # callers can match plain output lines.
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'), ANSIBLE_NOCOLOR='1',
+               ANSIBLE_FORCE_COLOR='0')
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, check=False)
     output = proc.stdout + proc.stderr
     changed = [int(n) for n in re.findall(r'changed=(\d+)', output)]

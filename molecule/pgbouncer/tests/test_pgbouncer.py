@@ -207,7 +207,13 @@ def test_one_variable_repoints_pgbouncer_with_a_reload(app):
     # Back to the real primary: PgBouncer serves again, still the same process.
     rc, output, changed = run_playbook(CONVERGE, limit='gw-mol-bouncer-app')
     assert rc == 0 and changed >= 1, output[-3000:]
+    # Logins to the new target may fail for up to server_login_retry (15 s by
+    # default) while PgBouncer keeps the cached error of the unreachable one.
+    deadline = time.time() + 25
     result = psql(app, 'SELECT inet_server_addr()')
+    while result.rc != 0 and 'server_login_retry' in result.stderr and time.time() < deadline:
+        time.sleep(1)
+        result = psql(app, 'SELECT inet_server_addr()')
     assert result.rc == 0 and result.stdout.strip() == DB_IP, result.stderr
     assert {d['name']: d for d in show(app, 'DATABASES')}['app']['host'] == DB_IP
     assert app.check_output('systemctl show -P MainPID pgbouncer') == pid

@@ -92,7 +92,10 @@ def run_playbook(playbook_path, extra_vars=None, timeout=900, env=None):
     argv = ['ansible-playbook', '-i', os.environ['MOLECULE_INVENTORY_FILE'], '-i', JOIN_INVENTORY, playbook_path]
     if extra_vars:
         argv += ['-e', json.dumps(extra_vars)]
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'), ANSIBLE_NOCOLOR='1', **(env or {}))
+    # Molecule exports ANSIBLE_FORCE_COLOR=1, which beats ANSIBLE_NOCOLOR: turn it off so that
+    # changed_tasks() sees plain lines.
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'), ANSIBLE_NOCOLOR='1',
+               ANSIBLE_FORCE_COLOR='0', **(env or {}))
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, check=False)
     output = proc.stdout + proc.stderr
     return proc.returncode, output, sum(int(n) for n in re.findall(r'changed=(\d+)', output))
@@ -101,7 +104,7 @@ def run_playbook(playbook_path, extra_vars=None, timeout=900, env=None):
 def changed_tasks(output):
     """(host, task) of every change a playbook run reported (default callback output)."""
     task, out = None, set()
-    for line in output.splitlines():
+    for line in re.sub(r'\x1b\[[0-9;]*m', '', output).splitlines():
         header = re.match(r'^(?:TASK|RUNNING HANDLER) \[(.*)\] \*', line)
         if header:
             task = header.group(1)
