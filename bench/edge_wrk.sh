@@ -25,10 +25,10 @@ cd "$root"
 
 inventory=bench/inventory-edge
 network=gw-bench-edge
-subnet=10.213.24.0/24
-web_ip=10.213.24.10
-app_ip=10.213.24.21
-client_ip=10.213.24.50
+subnet=10.213.26.0/24
+web_ip=10.213.26.10
+app_ip=10.213.26.21
+client_ip=10.213.26.50
 domain=bench.groundwork.test
 rounds=${GW_BENCH_ROUNDS:-2}
 seconds=${GW_BENCH_SECONDS:-15}
