@@ -36,11 +36,15 @@ def ssh(address, user, command='true', options=(), timeout=30):
                           timeout=timeout, check=False)
 
 
-def run_playbook(playbook, extra_vars=None, limit=None, timeout=600):
-    """Run a playbook against the scenario's inventory; return (rc, output, changed count)."""
-    argv = ['ansible-playbook', '-i', os.environ['MOLECULE_INVENTORY_FILE'], playbook]
+def run_playbook(playbook, extra_vars=None, limit=None, timeout=600, inventories=None, args=()):
+    """Run a playbook against the scenario's inventory (or ``inventories``); return (rc, output, changed count)."""
+    argv = ['ansible-playbook']
+    for inventory in inventories or [os.environ['MOLECULE_INVENTORY_FILE']]:
+        argv += ['-i', inventory]
+    argv.append(playbook)
     if limit:
         argv += ['--limit', limit]
+    argv += list(args)
     if extra_vars:
         argv += ['-e', json.dumps(extra_vars)]
     # Molecule exports ANSIBLE_FORCE_COLOR=1, which beats ANSIBLE_NOCOLOR: turn it off so

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import subprocess
 import sys
 import time
 
@@ -100,14 +98,7 @@ def local_inventory():
 
 def run_local(playbook, extra_vars=None):
     """run_playbook() against the local-repository inventory; (rc, output, changed count)."""
-    argv = ['ansible-playbook', '-i', local_inventory(), playbook]
-    if extra_vars:
-        argv += ['-e', json.dumps(extra_vars)]
-    root = os.environ.get('MOLECULE_PROJECT_DIRECTORY', os.path.join(HERE, '..', '..', '..'))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(root, '.collections'), ANSIBLE_NOCOLOR='1')
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=PLAYBOOK_TIMEOUT, env=env, check=False)
-    output = proc.stdout + proc.stderr
-    return proc.returncode, output, sum(int(n) for n in re.findall(r'changed=(\d+)', output))
+    return run_playbook(playbook, extra_vars, timeout=PLAYBOOK_TIMEOUT, inventories=[local_inventory()])
 
 
 def read_as_nobody(host, path):

@@ -21,7 +21,7 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
-from labtest import ROOT, host_fixture, lab_host, ssh, ssh_argv  # noqa: E402  pylint: disable=wrong-import-position
+from labtest import host_fixture, lab_host, run_playbook, ssh, ssh_argv  # noqa: E402  pylint: disable=wrong-import-position
 
 CONVERGE = os.path.join(os.path.dirname(__file__), '..', 'converge.yml')
 TARGET, APP, OUTSIDER, ADMIN = '10.213.15.10', '10.213.15.20', '10.213.15.30', '10.213.15.1'
@@ -51,25 +51,19 @@ fixture_outsider = host_fixture('outsider', 'gw-mol-sec-outsider')
 
 
 def playbook(*args, extra_vars=None, extra_inventory=None, limit='gw-mol-sec-target', timeout=600):
-    """Run converge.yml (or another playbook) against the scenario; return (rc, output, changed count)."""
-    argv = ['ansible-playbook', '-i', os.environ['MOLECULE_INVENTORY_FILE']]
+    """Run converge.yml (with further ansible-playbook arguments) against the scenario; return (rc, output, changed count)."""
+    inventories = [os.environ['MOLECULE_INVENTORY_FILE']]
     tmp = None
     if extra_inventory:
         tmp = tempfile.NamedTemporaryFile('w', suffix='.yml', delete=False)
         json.dump(extra_inventory, tmp)
         tmp.close()
-        argv += ['-i', tmp.name]
-    argv += [CONVERGE, '--limit', limit] + list(args)
-    if extra_vars:
-        argv += ['-e', json.dumps(extra_vars)]
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'), ANSIBLE_NOCOLOR='1')
+        inventories.append(tmp.name)
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+        return run_playbook(CONVERGE, extra_vars, limit=limit, timeout=timeout, inventories=inventories, args=args)
     finally:
         if tmp:
             os.unlink(tmp.name)
-    output = proc.stdout + proc.stderr
-    return proc.returncode, output, sum(int(n) for n in re.findall(r'changed=(\d+)', output))
 
 
 def listening_ports(target):
