@@ -41,10 +41,12 @@ case "${1:-start}" in
   status)
     if running; then
       log="$conf/apt-cacher.log"
-      # Log format: time|type(I=hit,O=miss)|bytes|client|path
-      awk -F'|' '$2=="I"{hb+=$3;h++} $2=="O"{mb+=$3;m++}
-        END{printf "apt cache: %d hits (%.1f MB served from cache), %d misses (%.1f MB downloaded)\n",
-            h, hb/1e6, m, mb/1e6}' "$log" 2>/dev/null || echo "apt cache: running, no log yet"
+      # Log format: time|direction|bytes|client|path, where I is a transfer
+      # in from the archive (a miss) and O a transfer out to a lab host (every
+      # request, hit or miss).
+      awk -F'|' '$2=="I"{ib+=$3;i++} $2=="O"{ob+=$3;o++}
+        END{printf "apt cache: served %d files (%.1f MB) to lab hosts; fetched %d (%.1f MB) from the archive\n",
+            o, ob/1e6, i, ib/1e6}' "$log" 2>/dev/null || echo "apt cache: running, no log yet"
     else
       echo "apt cache: not running"
     fi
