@@ -3,6 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Replication drills, run in order from the controller.
 
+0. converge built db1 and db2 only; db3 is added to postgres_replica and site.yml re-run: db3 becomes a
+   streaming replica, PostgreSQL on db1 and db2 is not restarted, and the other hosts change only the rules
+   and settings that name the new host.
 1. Writes on the primary appear on the replicas; replication_info reports lag near zero.
 2. Failover under continuous synchronous writes with the primary container killed: no acknowledged write lost.
 3. The old primary comes back and rebuild_host.yml makes it a replica of the new primary; a second run changes nothing.
@@ -14,16 +17,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
 
 import pytest
-import testinfra
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
-from labtest import ROOT, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
+from labtest import ROOT, lab_host, run_playbook as lab_playbook  # noqa: E402  pylint: disable=wrong-import-position
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLAYBOOKS = os.path.join(ROOT, 'playbooks')
@@ -38,6 +41,35 @@ MULTI_HOST_DSN = ('host=%s port=5432 dbname=app user=app sslmode=verify-full ssl
                   'target_session_attrs=read-write connect_timeout=2 tcp_user_timeout=3000 '
                   'keepalives_idle=1 keepalives_interval=1 keepalives_count=2' % (','.join(DBS.values()), CA))
 
+# converge leaves db3 out of the database groups; drill 0 adds it through a second inventory source,
+# which every later playbook run of the verifier uses too.
+JOINER = 'gw-mol-repl-db3'
+JOIN_INVENTORY = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', tempfile.gettempdir()), 'join-db3.yml')
+JOIN_INVENTORY_TEXT = """---
+# Written by the replication verifier (drill 0): db3 joins the replicas.
+postgres:
+  hosts:
+    %s:
+postgres_replica:
+  hosts:
+    %s:
+""" % (JOINER, JOINER)
+# What a re-run of site.yml may change on the hosts already in place when a replica joins: the firewall
+# rules, pg_hba rules, synchronous_standby_names and slot that name the new host, fail2ban's ignoreip
+# (the new database host is trusted; fail2ban is restarted, not reloaded, and restores its bans),
+# pgBackRest's list of database hosts and its SSH trust on the repository host (when backups are on),
+# and the reloads these need. Nothing else; above all no restart of PostgreSQL.
+JOIN_CHANGES_ALLOWED = (
+    'groundwork.stack.ufw : ',
+    'groundwork.stack.fail2ban : Configure the jails',
+    'groundwork.stack.fail2ban : Restart fail2ban',
+    'groundwork.stack.postgresql : Write the client authentication rules',
+    'groundwork.stack.postgresql : Write the tuning, security and logging settings',
+    'groundwork.stack.postgresql : Ensure a physical replication slot per replica',
+    'groundwork.stack.postgresql : Reload postgresql',
+    'groundwork.stack.pgbackrest : ',
+)
+
 WRITER = r'''#!/bin/bash
 # Drill writer: one INSERT per connection, logs the ids the server acknowledged.
 i=$1
@@ -51,18 +83,36 @@ done
 ''' % MULTI_HOST_DSN
 
 
-def host(name, sudo=False):
-    return testinfra.get_host('ansible://%s?ansible_inventory=%s' % (name, os.environ['MOLECULE_INVENTORY_FILE']), sudo=sudo)
-
-
 def podman(*args):
     env = dict(os.environ, CONTAINERS_CONF=os.path.join(ROOT, 'lab', 'containers.conf'))
     return subprocess.run(['podman'] + list(args), capture_output=True, text=True, env=env, check=True, timeout=120)
 
 
-def playbook(name, **extra_vars):
+def run_playbook(playbook_path, extra_vars=None, timeout=900):
+    """Run a playbook against the scenario's inventory plus db3's join; return (rc, output, changed count)."""
+    with open(JOIN_INVENTORY, 'w') as f:
+        f.write(JOIN_INVENTORY_TEXT)
+    return lab_playbook(playbook_path, extra_vars, timeout=timeout,
+                        inventories=[os.environ['MOLECULE_INVENTORY_FILE'], JOIN_INVENTORY])
+
+
+def changed_tasks(output):
+    """(host, task) of every change a playbook run reported (default callback output)."""
+    task, out = None, set()
+    for line in re.sub(r'\x1b\[[0-9;]*m', '', output).splitlines():
+        header = re.match(r'^(?:TASK|RUNNING HANDLER) \[(.*)\] \*', line)
+        if header:
+            task = header.group(1)
+            continue
+        change = re.match(r'^changed: \[([^\]]+)\]', line)
+        if change and task:
+            out.add((change.group(1).split(' -> ')[0], task))
+    return out
+
+
+def playbook(name, timeout=900, **extra_vars):
     started = time.time()
-    rc, output, changed = run_playbook(os.path.join(PLAYBOOKS, name), extra_vars or None)
+    rc, output, changed = run_playbook(os.path.join(PLAYBOOKS, name), extra_vars or None, timeout=timeout)
     return rc, output, changed, time.time() - started
 
 
@@ -80,7 +130,7 @@ def probe():
 
 
 def local_sql(name, sql, dbname='app'):
-    db = host(name)
+    db = lab_host(name)
     with db.sudo('postgres'):
         return db.check_output('psql -X -A -t -q -d %s -c %s', dbname, sql)
 
@@ -135,11 +185,37 @@ def wait_replayed(primary, replica):
 
 @pytest.fixture(name='app', scope='module')
 def fixture_app():
-    app = host(APP, sudo=True)
+    app = lab_host(APP, sudo=True)
     pgpass = '*:*:app:app:%s\n' % APP_PASSWORD
     app.check_output('install -m 0600 /dev/null /root/.pgpass && printf %s > /root/.pgpass', pgpass)
     app.check_output('printf %s > /usr/local/bin/drill-writer && chmod 0755 /usr/local/bin/drill-writer', WRITER)
     return app
+
+
+def started_at(name):
+    return local_sql(name, 'SELECT pg_postmaster_start_time()', dbname='postgres')
+
+
+def test_drill0_adding_a_replica_touches_nothing_else():
+    db3 = lab_host(JOINER)
+    assert db3.run('test -e /var/lib/postgresql/17/main/PG_VERSION').rc != 0
+    before = {name: started_at(name) for name in ('gw-mol-repl-db1', 'gw-mol-repl-db2')}
+    rc, output, dummy, seconds = playbook('site.yml', timeout=1800)
+    assert rc == 0, output[-4000:]
+    states = probe()
+    assert states[JOINER]['role'] == 'standby', states
+    assert states[JOINER]['upstream']['status'] == 'streaming'
+    assert states[JOINER]['upstream']['host'] == DBS['gw-mol-repl-db1']
+    assert {name: started_at(name) for name in before} == before
+    changes = changed_tasks(output)
+    assert any(h == JOINER for h, dummy in changes)
+    others = sorted((h, t) for h, t in changes if h != JOINER)
+    unexpected = [(h, t) for h, t in others if not t.startswith(JOIN_CHANGES_ALLOWED)]
+    assert not unexpected, unexpected
+    # fail2ban on the hosts already in place now trusts the new host.
+    jail = lab_host('gw-mol-repl-db1').file('/etc/fail2ban/jail.local').content_string
+    assert DBS[JOINER] in re.search(r'^ignoreip = (.*)$', jail, re.MULTILINE).group(1).split()
+    print('\nsite.yml with db3 added took %.1f s; changes on the other hosts: %s' % (seconds, others))
 
 
 def test_drill1_writes_replicate_and_lag_is_near_zero():
@@ -189,7 +265,11 @@ def test_drill2_failover_under_synchronous_writes_loses_nothing(app):
     wait_for(lambda: len(acked(app)) >= 30, timeout=60, what='30 acknowledged writes')
     before_kill = len(acked(app))
     podman('kill', 'gw-mol-repl-db1')
+    # Task timings of the failover (profile_tasks, set for every scenario) go to failover.log in the
+    # scenario's ephemeral directory.
     rc, output, dummy, seconds = playbook('failover.yml')
+    with open(os.path.join(os.path.dirname(JOIN_INVENTORY), 'failover.log'), 'w') as f:
+        f.write(output)
     assert rc == 0, output[-4000:]
     after_failover = len(acked(app))
     wait_for(lambda: len(acked(app)) >= after_failover + 20, timeout=60, what='writes on the new primary')
@@ -242,7 +322,7 @@ def test_drill4_wiped_replica_is_rebuilt():
     states = probe()
     primary = primary_of(states)
     victim = [name for name in DBS if name not in (primary, 'gw-mol-repl-db1')][0]
-    db = host(victim)
+    db = lab_host(victim)
     with db.sudo():
         db.check_output('systemctl stop postgresql@17-main && rm -rf /var/lib/postgresql/17/main')
     rc, output, changed, seconds = playbook('rebuild_host.yml', rebuild_host=victim)
@@ -286,3 +366,4 @@ def test_drill5_switchover_and_back_loses_nothing(app):
     print('\nswitchover to db1 and back took %.1f s and %.1f s; %d writes acknowledged, lost: %s'
           % (timings[0], timings[1], len(ids), lost))
     assert not lost
+
