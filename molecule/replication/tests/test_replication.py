@@ -366,4 +366,3 @@ def test_drill5_switchover_and_back_loses_nothing(app):
     print('\nswitchover to db1 and back took %.1f s and %.1f s; %d writes acknowledged, lost: %s'
           % (timings[0], timings[1], len(ids), lost))
     assert not lost
-
