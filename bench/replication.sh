@@ -47,7 +47,7 @@ now() { date +%s.%N; }
 
 "$GW_ROOT/lab/apt-cache.sh" start
 if [ "${GW_BENCH_REUSE:-0}" != 1 ]; then
-  rm -f "$inventory/postgresql-topology.yml"
+  rm -f "$inventory/.postgresql-topology.yml"
   "$GW_ROOT/lab/hosts.sh" destroy "${names[@]}"
   for i in "${!names[@]}"; do
     "$GW_ROOT/lab/hosts.sh" create "${names[$i]}" "${ips[$i]}" "$network" "$subnet"
