@@ -1,21 +1,32 @@
 #!/usr/bin/env bash
 # wrk against the test FastAPI app, directly (HTTP to uvicorn) and through
-# nginx (HTTPS, keep-alive to the client and to the upstream), alternating
-# A B A B in the same run because the shared machine is noisy. Prints
-# requests/s and p99 latency per run and the proxied/direct ratio of the
-# medians; writes bench/results/edge-wrk-<timestamp>.json. A measurement, not
-# a test. Goal (issue 6): proxied throughput >= 0.9 x direct.
+# nginx (HTTPS, keep-alive to the client and to the upstream), alternating in
+# the same run because the shared machine is noisy. Prints requests/s, p99
+# latency and the app's CPU time per request for each run, and the
+# proxied/direct ratio of the medians per client concurrency; writes
+# bench/results/edge-wrk-<timestamp>.json. A measurement, not a test.
+# Goal (issue 6): proxied throughput >= 0.9 x direct.
+#
+# Variants (each round runs all three, in this order):
+#   direct      wrk on the client -> uvicorn (plain HTTP, no proxy headers)
+#   direct-fwd  wrk on the web host -> uvicorn with the headers nginx adds
+#               (X-Forwarded-*, X-Real-IP, X-Request-ID), from an address
+#               uvicorn trusts: the app's share of the proxy's cost
+#               (header parsing, --proxy-headers), without nginx
+#   proxied     wrk on the client -> nginx (HTTPS) -> uvicorn
 #
 # wrk, nginx and uvicorn share the machine's cores. Uncapped, the proxied run
 # takes CPU from uvicorn for nginx (and more for wrk's TLS), so it measures
 # CPU sharing as much as the proxy. The app host is therefore capped
-# (GW_BENCH_APP_CPUS, default 0.5 CPU, podman update --cpus) in both
-# variants: uvicorn gets the same CPU budget whether nginx is in front or not,
-# and the ratio shows what the proxy costs in throughput and latency.
-# GW_BENCH_APP_CPUS=0 measures uncapped.
+# (GW_BENCH_APP_CPUS, default 0.5 CPU, podman update --cpus) in every
+# variant, and with GW_BENCH_PIN=1 (the default, 2+ CPUs) the app host runs
+# on CPU 0 and the web and client hosts on CPU 1, as nginx would on its own
+# machine in production. The app's CPU per request comes from its
+# container's cgroup (cpuacct.usage, cgroup v1; cpu.stat on v2).
 #
-#   bench/edge_wrk.sh                       # 2 rounds of 15 s per variant
-#   GW_BENCH_ROUNDS=3 GW_BENCH_SECONDS=20 GW_BENCH_CONNECTIONS=64 bench/edge_wrk.sh
+#   bench/edge_wrk.sh                       # 3 rounds x 15 s, 32 and 64 connections
+#   GW_BENCH_ROUNDS=2 GW_BENCH_SECONDS=20 GW_BENCH_CONNECTIONS="32" bench/edge_wrk.sh
+#   GW_BENCH_APP_CPUS=0 GW_BENCH_PIN=0 bench/edge_wrk.sh   # uncapped, unpinned
 #   GW_BENCH_KEEP=1 bench/edge_wrk.sh       # leave the hosts up afterwards
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -30,19 +41,23 @@ web_ip=10.213.26.10
 app_ip=10.213.26.21
 client_ip=10.213.26.50
 domain=bench.groundwork.test
-rounds=${GW_BENCH_ROUNDS:-2}
+rounds=${GW_BENCH_ROUNDS:-3}
 seconds=${GW_BENCH_SECONDS:-15}
-connections=${GW_BENCH_CONNECTIONS:-32}
+connections=${GW_BENCH_CONNECTIONS:-32 64}
 threads=${GW_BENCH_THREADS:-2}
 app_cpus=${GW_BENCH_APP_CPUS:-0.5}
+pin=${GW_BENCH_PIN:-1}
 wheelhouse=.lab/wheelhouse-edge
 mkdir -p bench/results
 out="bench/results/edge-wrk-$(date -u +%Y%m%dT%H%M%SZ).json"
 
-on_client() {
+on_host() {
+  local ip=$1
+  shift
   ssh -n -i "$GW_STATE/ssh/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no \
-    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "debian@$client_ip" "$@"
+    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "debian@$ip" "$@"
 }
+on_client() { on_host "$client_ip" "$@"; }
 
 # The app and its dependencies as wheels for the hosts' Python (they have no PyPI).
 if [ ! -f "$wheelhouse/gw_testapp-1.0.0-py3-none-any.whl" ]; then
@@ -70,34 +85,76 @@ if [ "$app_cpus" != 0 ]; then
 else
   podman update --cpus 0 gw-bench-edge-app >/dev/null
 fi
+if [ "$pin" = 1 ] && [ "$(nproc)" -ge 2 ]; then
+  podman update --cpuset-cpus 0 gw-bench-edge-app >/dev/null
+  podman update --cpuset-cpus 1 gw-bench-edge-web >/dev/null
+  podman update --cpuset-cpus 1 gw-bench-edge-client >/dev/null
+  gw_log "app host pinned to CPU 0, web and client hosts to CPU 1"
+else
+  pin=0
+  all_cpus="0-$(($(nproc) - 1))"
+  for name in gw-bench-edge-app gw-bench-edge-web gw-bench-edge-client; do
+    podman update --cpuset-cpus "$all_cpus" "$name" >/dev/null
+  done
+fi
+
+# CPU time (ns) the app container has used so far.
+app_id=$(podman inspect -f '{{.Id}}' gw-bench-edge-app)
+app_cpu_ns() {
+  local f
+  for f in /sys/fs/cgroup/cpuacct/libpod_parent/libpod-"$app_id"/cpuacct.usage \
+      /sys/fs/cgroup/cpuacct/machine.slice/libpod-"$app_id".scope/cpuacct.usage; do
+    [ -r "$f" ] && { cat "$f"; return; }
+  done
+  for f in /sys/fs/cgroup/machine.slice/libpod-"$app_id".scope/cpu.stat \
+      /sys/fs/cgroup/libpod_parent/libpod-"$app_id"/cpu.stat; do
+    [ -r "$f" ] && { awk '$1 == "usage_usec" {print $2 * 1000}' "$f"; return; }
+  done
+  echo 0
+}
 # wrk sends the URL's host as SNI: the client resolves the site name to nginx.
 on_client "grep -q ' $domain\$' /etc/hosts || echo '$web_ip $domain' | sudo tee -a /etc/hosts >/dev/null"
 
-# run_wrk URL -> prints "requests_per_s p99_ms"
+# The headers nginx's site template adds to every proxied request.
+fwd_headers=(-H "'X-Real-IP: $client_ip'" -H "'X-Forwarded-For: $client_ip'" -H "'X-Forwarded-Proto: https'"
+  -H "'X-Forwarded-Host: $domain'" -H "'X-Request-ID: 0123456789abcdef0123456789abcdef'")
+
+# run_wrk HOST_IP CONNECTIONS URL [wrk args] -> prints "requests_per_s p99_ms app_cpu_us_per_request"
 run_wrk() {
-  on_client "wrk -t$threads -c$connections -d${seconds}s --latency $1" | python3 -c '
+  local ip=$1 conns=$2 url=$3 before after
+  shift 3
+  before=$(app_cpu_ns)
+  text=$(on_host "$ip" "wrk -t$threads -c$conns -d${seconds}s --latency $* $url")
+  after=$(app_cpu_ns)
+  python3 -c '
 import re, sys
-text = sys.stdin.read()
+text, cpu_ns, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", text).group(1))
 value, unit = re.search(r"^\s+99%\s+([0-9.]+)(us|ms|s)\s*$", text, re.M).groups()
 p99 = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 if errors:
     sys.exit("wrk: %s non-2xx responses" % errors.group(1))
-print("%.1f %.2f" % (rps, p99))'
+print("%.1f %.2f %.1f" % (rps, p99, cpu_ns / 1000.0 / (rps * seconds)))' "$text" "$((after - before))" "$seconds"
 }
 
 direct="http://$app_ip:8000/health"
 proxied="https://$domain/health"
 on_client "curl -sfk $proxied >/dev/null && curl -sf $direct >/dev/null" || gw_die "the app does not answer"
+on_host "$web_ip" "command -v wrk >/dev/null" || gw_die "wrk is missing on the web host (re-run the bench converge)"
 results="[]"
 for round in $(seq 1 "$rounds"); do
-  for variant in direct proxied; do
-    url=$direct; [ "$variant" = proxied ] && url=$proxied
-    read -r rps p99 < <(run_wrk "$url")
-    gw_log "round $round $variant: $rps req/s, p99 $p99 ms"
-    results=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.append({"round": int(sys.argv[2]), "variant": sys.argv[3], "rps": float(sys.argv[4]), "p99_ms": float(sys.argv[5])}); print(json.dumps(r))' \
-      "$results" "$round" "$variant" "$rps" "$p99")
+  for conns in $connections; do
+    for variant in direct direct-fwd proxied; do
+      case $variant in
+        direct) read -r rps p99 cpu < <(run_wrk "$client_ip" "$conns" "$direct") ;;
+        direct-fwd) read -r rps p99 cpu < <(run_wrk "$web_ip" "$conns" "$direct" "${fwd_headers[@]}") ;;
+        proxied) read -r rps p99 cpu < <(run_wrk "$client_ip" "$conns" "$proxied") ;;
+      esac
+      gw_log "round $round, $conns connections, $variant: $rps req/s, p99 $p99 ms, app $cpu us CPU/request"
+      results=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.append({"round": int(sys.argv[2]), "connections": int(sys.argv[3]), "variant": sys.argv[4], "rps": float(sys.argv[5]), "p99_ms": float(sys.argv[6]), "app_cpu_us_per_request": float(sys.argv[7])}); print(json.dumps(r))' \
+        "$results" "$round" "$conns" "$variant" "$rps" "$p99" "$cpu")
+    done
   done
 done
 
@@ -106,21 +163,29 @@ if [ -z "${GW_BENCH_KEEP:-}" ]; then
   "$root/lab/hosts.sh" network-rm "$network"
 fi
 
-python3 - "$results" "$out" "$seconds" "$connections" "$threads" "$app_cpus" <<'PY'
+python3 - "$results" "$out" "$seconds" "$threads" "$app_cpus" "$pin" <<'PY'
 import json, statistics, sys
 rows = json.loads(sys.argv[1])
-med = {}
-for v in ("direct", "proxied"):
-    mine = [r for r in rows if r["variant"] == v]
-    med[v] = {"rps": statistics.median(r["rps"] for r in mine), "p99_ms": statistics.median(r["p99_ms"] for r in mine)}
-ratio = med["proxied"]["rps"] / med["direct"]["rps"]
-json.dump({"bench": "edge-wrk", "seconds": int(sys.argv[3]), "connections": int(sys.argv[4]), "threads": int(sys.argv[5]),
-           "app_cpus": float(sys.argv[6]),
-           "runs": rows, "median": med, "proxied_over_direct_rps": round(ratio, 3)}, open(sys.argv[2], "w"), indent=2)
-print("\n%-8s %12s %10s" % ("variant", "req/s (med)", "p99 ms"))
-for v in ("direct", "proxied"):
-    print("%-8s %12.1f %10.2f" % (v, med[v]["rps"], med[v]["p99_ms"]))
-print("\napp host CPU cap: %s" % (sys.argv[6] if sys.argv[6] != "0" else "none"))
-print("proxied / direct throughput: %.2f (goal >= 0.90)" % ratio)
+variants = ("direct", "direct-fwd", "proxied")
+summary = {}
+for conns in sorted({r["connections"] for r in rows}):
+    med = {}
+    for v in variants:
+        mine = [r for r in rows if r["variant"] == v and r["connections"] == conns]
+        med[v] = {k: statistics.median(r[k] for r in mine) for k in ("rps", "p99_ms", "app_cpu_us_per_request")}
+    summary[str(conns)] = {"median": med,
+                           "proxied_over_direct_rps": round(med["proxied"]["rps"] / med["direct"]["rps"], 3)}
+json.dump({"bench": "edge-wrk", "seconds": int(sys.argv[3]), "threads": int(sys.argv[4]),
+           "app_cpus": float(sys.argv[5]), "pinned": sys.argv[6] == "1",
+           "runs": rows, "by_connections": summary}, open(sys.argv[2], "w"), indent=2)
+print("\napp host CPU cap: %s; pinned apart from web/client: %s" % (sys.argv[5] if sys.argv[5] != "0" else "none",
+                                                                   "yes" if sys.argv[6] == "1" else "no"))
+for conns, s in summary.items():
+    print("\n%s connections (medians)" % conns)
+    print("%-11s %10s %9s %14s" % ("variant", "req/s", "p99 ms", "app us CPU/req"))
+    for v in variants:
+        m = s["median"][v]
+        print("%-11s %10.1f %9.2f %14.1f" % (v, m["rps"], m["p99_ms"], m["app_cpu_us_per_request"]))
+    print("proxied / direct throughput: %.2f (goal >= 0.90)" % s["proxied_over_direct_rps"])
 print("written to", sys.argv[2])
 PY

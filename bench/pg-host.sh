@@ -7,7 +7,10 @@ ip=10.213.21.10
 network=gw-bench-pg
 subnet=10.213.21.0/24
 
+# One multiplexed SSH connection: the host's firewall rate-limits SSH (ufw
+# limit: 6 new connections in 30 s), and the benchmarks run many short commands.
 on_host() {
   ssh -n -i "$GW_STATE/ssh/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no \
-    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "debian@$ip" "$@"
+    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+    -o ControlMaster=auto -o ControlPath="$GW_STATE/ssh/cm-bench-%C" -o ControlPersist=600 "debian@$ip" "$@"
 }

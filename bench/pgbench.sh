@@ -5,6 +5,10 @@
 # Prints a table and writes bench/results/pgbench-<timestamp>.json.
 #
 #   GW_BENCH_SCALE=100 GW_BENCH_SECONDS=45 GW_BENCH_ROUNDS=2 bench/pgbench.sh
+#   GW_BENCH_MODES=rw GW_BENCH_SECONDS=240 bench/pgbench.sh   # long enough for checkpoints
+#
+# Each run also records the checkpoints it caused (pg_stat_checkpointer:
+# timed and requested, i.e. forced by max_wal_size) and the WAL it wrote.
 #
 # GW_BENCH_MEMORY=4GB makes the bench host a 4 GB machine: the container's
 # memory (page cache included) is capped and the role plans for that size.
@@ -21,6 +25,7 @@ scale=${GW_BENCH_SCALE:-100}
 seconds=${GW_BENCH_SECONDS:-45}
 rounds=${GW_BENCH_ROUNDS:-2}
 clients=${GW_BENCH_CLIENTS:-8}
+modes=${GW_BENCH_MODES:-rw ro}
 mkdir -p bench/results
 out="bench/results/pgbench-$(date -u +%Y%m%dT%H%M%SZ).json"
 conf_d=/etc/postgresql/17/main/conf.d
@@ -73,23 +78,33 @@ use_config() {
   on_host "sudo -u postgres psql -X -q -d bench -c 'SELECT count(*) FROM pgbench_accounts' >/dev/null"
 }
 
-# run MODE -> tps
+# Checkpoints so far (timed, requested) and the current WAL position in bytes.
+counters() {
+  on_host "sudo -u postgres psql -X -A -t -F ' ' -c \"SELECT num_timed, num_requested, pg_current_wal_lsn() - '0/0' FROM pg_stat_checkpointer\""
+}
+
+# run MODE -> "tps timed_checkpoints requested_checkpoints wal_mb"
 run() {
-  local flags=""
+  local flags="" tps before after
   [ "$1" = ro ] && flags="-S"
-  on_host "sudo -u postgres pgbench -n $flags -c $clients -j 2 -T $seconds bench" \
-    | awk '/^tps = /{print $3; exit}'
+  before=$(counters)
+  tps=$(on_host "sudo -u postgres pgbench -n $flags -c $clients -j 2 -T $seconds bench" \
+    | awk '/^tps = /{print $3; exit}')
+  after=$(counters)
+  read -r t0 r0 w0 <<<"$before"
+  read -r t1 r1 w1 <<<"$after"
+  echo "$tps $((t1 - t0)) $((r1 - r0)) $(((w1 - w0) / 1048576))"
 }
 
 results="[]"
 for round in $(seq 1 "$rounds"); do
   for config in stock tuned; do
     use_config "$config"
-    for mode in rw ro; do
-      tps=$(run "$mode")
-      gw_log "round $round $config $mode: $tps tps"
-      results=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.append({"round": int(sys.argv[2]), "config": sys.argv[3], "mode": sys.argv[4], "tps": float(sys.argv[5])}); print(json.dumps(r))' \
-        "$results" "$round" "$config" "$mode" "$tps")
+    for mode in $modes; do
+      read -r tps timed requested wal_mb < <(run "$mode")
+      gw_log "round $round $config $mode: $tps tps, checkpoints $timed timed + $requested requested, WAL $wal_mb MB"
+      results=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.append({"round": int(sys.argv[2]), "config": sys.argv[3], "mode": sys.argv[4], "tps": float(sys.argv[5]), "checkpoints_timed": int(sys.argv[6]), "checkpoints_requested": int(sys.argv[7]), "wal_mb": int(sys.argv[8])}); print(json.dumps(r))' \
+        "$results" "$round" "$config" "$mode" "$tps" "$timed" "$requested" "$wal_mb")
     done
   done
 done
@@ -101,7 +116,7 @@ python3 - "$results" "$out" "$scale" "$seconds" "$clients" "$tuned_settings" "$m
 import json, statistics, sys
 rows = json.loads(sys.argv[1])
 summary = {}
-for mode in ("rw", "ro"):
+for mode in sorted({r["mode"] for r in rows}, key=("rw", "ro").index):
     stock = statistics.mean(r["tps"] for r in rows if r["mode"] == mode and r["config"] == "stock")
     tuned = statistics.mean(r["tps"] for r in rows if r["mode"] == mode and r["config"] == "tuned")
     summary[mode] = {"stock_tps": round(stock, 1), "tuned_tps": round(tuned, 1), "ratio": round(tuned / stock, 2)}
