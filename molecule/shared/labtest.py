@@ -14,6 +14,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 
 import pytest
 import testinfra
@@ -36,10 +37,20 @@ def ssh(address, user, command='true', options=(), timeout=30):
                           timeout=timeout, check=False)
 
 
-def run_playbook(playbook, extra_vars=None, limit=None, timeout=600, inventories=None, args=()):
-    """Run a playbook against the scenario's inventory (or ``inventories``); return (rc, output, changed count)."""
+def run_playbook(playbook, extra_vars=None, limit=None, timeout=600, inventories=None, args=(), extra_inventory=None):
+    """Run a playbook against the scenario's inventory (or ``inventories``); return (rc, output, changed count).
+
+    ``extra_inventory`` (a dict in the YAML inventory layout: groups and their hosts) is added as one more
+    inventory source for this run only, e.g. to put a host into a group the converge left it out of.
+    """
     argv = ['ansible-playbook']
-    for inventory in inventories or [os.environ['MOLECULE_INVENTORY_FILE']]:
+    sources = list(inventories or [os.environ['MOLECULE_INVENTORY_FILE']])
+    tmp = None
+    if extra_inventory:
+        with tempfile.NamedTemporaryFile('w', suffix='.yml', prefix='extra-inventory-', delete=False) as tmp:
+            json.dump(extra_inventory, tmp)  # JSON is YAML: the inventory's yaml plugin reads it
+        sources.append(tmp.name)
+    for inventory in sources:
         argv += ['-i', inventory]
     argv.append(playbook)
     if limit:
@@ -51,7 +62,11 @@ def run_playbook(playbook, extra_vars=None, limit=None, timeout=600, inventories
     # callers can match plain output lines.
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'), ANSIBLE_NOCOLOR='1',
                ANSIBLE_FORCE_COLOR='0')
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+    finally:
+        if tmp:
+            os.unlink(tmp.name)
     output = proc.stdout + proc.stderr
     changed = [int(n) for n in re.findall(r'changed=(\d+)', output)]
     return proc.returncode, output, sum(changed)

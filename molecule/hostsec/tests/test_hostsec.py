@@ -15,7 +15,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 
 import pytest
@@ -52,18 +51,7 @@ fixture_outsider = host_fixture('outsider', 'gw-mol-sec-outsider')
 
 def playbook(*args, extra_vars=None, extra_inventory=None, limit='gw-mol-sec-target', timeout=600):
     """Run converge.yml (with further ansible-playbook arguments) against the scenario; return (rc, output, changed count)."""
-    inventories = [os.environ['MOLECULE_INVENTORY_FILE']]
-    tmp = None
-    if extra_inventory:
-        tmp = tempfile.NamedTemporaryFile('w', suffix='.yml', delete=False)
-        json.dump(extra_inventory, tmp)
-        tmp.close()
-        inventories.append(tmp.name)
-    try:
-        return run_playbook(CONVERGE, extra_vars, limit=limit, timeout=timeout, inventories=inventories, args=args)
-    finally:
-        if tmp:
-            os.unlink(tmp.name)
+    return run_playbook(CONVERGE, extra_vars, limit=limit, timeout=timeout, args=args, extra_inventory=extra_inventory)
 
 
 def listening_ports(target):

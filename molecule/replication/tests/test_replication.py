@@ -44,16 +44,8 @@ MULTI_HOST_DSN = ('host=%s port=5432 dbname=app user=app sslmode=verify-full ssl
 # converge leaves db3 out of the database groups; drill 0 adds it through a second inventory source,
 # which every later playbook run of the verifier uses too.
 JOINER = 'gw-mol-repl-db3'
-JOIN_INVENTORY = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', tempfile.gettempdir()), 'join-db3.yml')
-JOIN_INVENTORY_TEXT = """---
-# Written by the replication verifier (drill 0): db3 joins the replicas.
-postgres:
-  hosts:
-    %s:
-postgres_replica:
-  hosts:
-    %s:
-""" % (JOINER, JOINER)
+JOIN_INVENTORY = {'postgres': {'hosts': {JOINER: None}}, 'postgres_replica': {'hosts': {JOINER: None}}}
+LOG_DIR = os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', tempfile.gettempdir())
 # What a re-run of site.yml may change on the hosts already in place when a replica joins: the firewall
 # rules, pg_hba rules, synchronous_standby_names and slot that name the new host, fail2ban's ignoreip
 # (the new database host is trusted; fail2ban is restarted, not reloaded, and restores its bans),
@@ -90,10 +82,7 @@ def podman(*args):
 
 def run_playbook(playbook_path, extra_vars=None, timeout=900):
     """Run a playbook against the scenario's inventory plus db3's join; return (rc, output, changed count)."""
-    with open(JOIN_INVENTORY, 'w') as f:
-        f.write(JOIN_INVENTORY_TEXT)
-    return lab_playbook(playbook_path, extra_vars, timeout=timeout,
-                        inventories=[os.environ['MOLECULE_INVENTORY_FILE'], JOIN_INVENTORY])
+    return lab_playbook(playbook_path, extra_vars, timeout=timeout, extra_inventory=JOIN_INVENTORY)
 
 
 def changed_tasks(output):
@@ -268,7 +257,7 @@ def test_drill2_failover_under_synchronous_writes_loses_nothing(app):
     # Task timings of the failover (profile_tasks, set for every scenario) go to failover.log in the
     # scenario's ephemeral directory.
     rc, output, dummy, seconds = playbook('failover.yml')
-    with open(os.path.join(os.path.dirname(JOIN_INVENTORY), 'failover.log'), 'w') as f:
+    with open(os.path.join(LOG_DIR, 'failover.log'), 'w') as f:
         f.write(output)
     assert rc == 0, output[-4000:]
     after_failover = len(acked(app))
