@@ -6,6 +6,7 @@
 #
 #   GW_BENCH_SCALE=100 GW_BENCH_SECONDS=45 GW_BENCH_ROUNDS=2 bench/pgbench.sh
 #   GW_BENCH_MODES=rw GW_BENCH_SECONDS=240 bench/pgbench.sh   # long enough for checkpoints
+#   GW_BENCH_VARIANT="wal_compression = off" bench/pgbench.sh  # a third config: tuned plus these lines
 #
 # Each run also records the checkpoints it caused (pg_stat_checkpointer:
 # timed and requested, i.e. forced by max_wal_size) and the WAL it wrote.
@@ -26,6 +27,8 @@ seconds=${GW_BENCH_SECONDS:-45}
 rounds=${GW_BENCH_ROUNDS:-2}
 clients=${GW_BENCH_CLIENTS:-8}
 modes=${GW_BENCH_MODES:-rw ro}
+variant=${GW_BENCH_VARIANT:-}
+configs="stock tuned${variant:+ variant}"
 mkdir -p bench/results
 out="bench/results/pgbench-$(date -u +%Y%m%dT%H%M%SZ).json"
 conf_d=/etc/postgresql/17/main/conf.d
@@ -68,11 +71,12 @@ wal_compression = off
 max_connections = 100"
 
 use_config() {
-  if [ "$1" = stock ]; then
-    printf '%s\n' "$stock_conf" | on_host "sudo tee $conf_d/99-bench-stock.conf >/dev/null"
-  else
-    on_host "sudo rm -f $conf_d/99-bench-stock.conf"
-  fi
+  on_host "sudo rm -f $conf_d/99-bench-stock.conf $conf_d/99-bench-variant.conf"
+  case $1 in
+    stock) printf '%s\n' "$stock_conf" | on_host "sudo tee $conf_d/99-bench-stock.conf >/dev/null" ;;
+    variant) printf '# bench: the tuned configuration plus\n%s\n' "$variant" \
+      | on_host "sudo tee $conf_d/99-bench-variant.conf >/dev/null" ;;
+  esac
   on_host "sudo systemctl restart postgresql@17-main"
   # Warm the cache the same way for both: one read pass over the tables.
   on_host "sudo -u postgres psql -X -q -d bench -c 'SELECT count(*) FROM pgbench_accounts' >/dev/null"
@@ -98,7 +102,7 @@ run() {
 
 results="[]"
 for round in $(seq 1 "$rounds"); do
-  for config in stock tuned; do
+  for config in $configs; do
     use_config "$config"
     for mode in $modes; do
       read -r tps timed requested wal_mb < <(run "$mode")
@@ -112,21 +116,31 @@ tuned_settings=$(on_host "sudo -u postgres psql -X -A -t -c \"SELECT string_agg(
 "$GW_ROOT/lab/hosts.sh" destroy "$host"
 "$GW_ROOT/lab/hosts.sh" network-rm "$network"
 
-python3 - "$results" "$out" "$scale" "$seconds" "$clients" "$tuned_settings" "$memory" <<'PY'
+python3 - "$results" "$out" "$scale" "$seconds" "$clients" "$tuned_settings" "$memory" "$variant" <<'PY'
 import json, statistics, sys
 rows = json.loads(sys.argv[1])
+variant = sys.argv[8]
 summary = {}
 for mode in sorted({r["mode"] for r in rows}, key=("rw", "ro").index):
-    stock = statistics.mean(r["tps"] for r in rows if r["mode"] == mode and r["config"] == "stock")
-    tuned = statistics.mean(r["tps"] for r in rows if r["mode"] == mode and r["config"] == "tuned")
-    summary[mode] = {"stock_tps": round(stock, 1), "tuned_tps": round(tuned, 1), "ratio": round(tuned / stock, 2)}
+    tps = {c: statistics.mean(r["tps"] for r in rows if r["mode"] == mode and r["config"] == c)
+           for c in ("stock", "tuned", "variant") if any(r["config"] == c for r in rows)}
+    summary[mode] = {"%s_tps" % c: round(v, 1) for c, v in tps.items()}
+    summary[mode]["ratio"] = round(tps["tuned"] / tps["stock"], 2)
+    if "variant" in tps:
+        summary[mode]["variant_ratio"] = round(tps["variant"] / tps["stock"], 2)
 json.dump({"bench": "pgbench", "host_memory": sys.argv[7] or None, "scale": int(sys.argv[3]), "seconds": int(sys.argv[4]), "clients": int(sys.argv[5]),
-           "tuned_settings": sys.argv[6], "runs": rows, "summary": summary}, open(sys.argv[2], "w"), indent=2)
+           "tuned_settings": sys.argv[6], "variant": variant or None, "runs": rows, "summary": summary},
+          open(sys.argv[2], "w"), indent=2)
 print("\npgbench scale %s, %s clients, %ss per run, mean of rounds, host memory %s"
       % (sys.argv[3], sys.argv[5], sys.argv[4], sys.argv[7] or "uncapped"))
-print("%-12s %12s %12s %8s" % ("mode", "stock tps", "tuned tps", "ratio"))
+print("%-12s %12s %12s %8s %12s %8s" % ("mode", "stock tps", "tuned tps", "ratio", "variant tps" if variant else "", "ratio" if variant else ""))
 for mode, s in summary.items():
-    print("%-12s %12.1f %12.1f %8.2f" % ({"rw": "read-write", "ro": "read-only"}[mode], s["stock_tps"], s["tuned_tps"], s["ratio"]))
+    line = "%-12s %12.1f %12.1f %8.2f" % ({"rw": "read-write", "ro": "read-only"}[mode], s["stock_tps"], s["tuned_tps"], s["ratio"])
+    if variant:
+        line += " %12.1f %8.2f" % (s["variant_tps"], s["variant_ratio"])
+    print(line)
 print("tuned:", sys.argv[6])
+if variant:
+    print("variant: tuned plus", variant.replace("\n", "; "))
 print("written to", sys.argv[2])
 PY
