@@ -78,6 +78,12 @@ use_config() {
       | on_host "sudo tee $conf_d/99-bench-variant.conf >/dev/null" ;;
   esac
   on_host "sudo systemctl restart postgresql@17-main"
+  if [ "$1" = variant ]; then
+    # The variant's lines must be what PostgreSQL runs with (a typo would silently measure "tuned").
+    applied=$(on_host "sudo -u postgres psql -X -A -t -c \"SELECT string_agg(name || '=' || setting, ', ') FROM pg_settings WHERE sourcefile LIKE '%99-bench-variant.conf'\"")
+    [ -n "$applied" ] || gw_die "none of GW_BENCH_VARIANT's settings took effect: $variant"
+    gw_log "variant applied: $applied"
+  fi
   # Warm the cache the same way for both: one read pass over the tables.
   on_host "sudo -u postgres psql -X -q -d bench -c 'SELECT count(*) FROM pgbench_accounts' >/dev/null"
 }
