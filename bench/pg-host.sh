@@ -14,3 +14,11 @@ on_host() {
     -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
     -o ControlMaster=auto -o ControlPath="$GW_STATE/ssh/cm-bench-%C" -o ControlPersist=600 "debian@$ip" "$@"
 }
+
+# The same, passing this shell's standard input to the command (on_host's -n
+# gives the command /dev/null, so `... | on_host "tee FILE"` writes nothing).
+on_host_stdin() {
+  ssh -i "$GW_STATE/ssh/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no \
+    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+    -o ControlMaster=auto -o ControlPath="$GW_STATE/ssh/cm-bench-%C" -o ControlPersist=600 "debian@$ip" "$@"
+}

@@ -73,17 +73,19 @@ max_connections = 100"
 use_config() {
   on_host "sudo rm -f $conf_d/99-bench-stock.conf $conf_d/99-bench-variant.conf"
   case $1 in
-    stock) printf '%s\n' "$stock_conf" | on_host "sudo tee $conf_d/99-bench-stock.conf >/dev/null" ;;
+    stock) printf '%s\n' "$stock_conf" | on_host_stdin "sudo tee $conf_d/99-bench-stock.conf >/dev/null" ;;
     variant) printf '# bench: the tuned configuration plus\n%s\n' "$variant" \
-      | on_host "sudo tee $conf_d/99-bench-variant.conf >/dev/null" ;;
+      | on_host_stdin "sudo tee $conf_d/99-bench-variant.conf >/dev/null" ;;
   esac
   on_host "sudo systemctl restart postgresql@17-main"
-  if [ "$1" = variant ]; then
-    # The variant's lines must be what PostgreSQL runs with (a typo would silently measure "tuned").
-    applied=$(on_host "sudo -u postgres psql -X -A -t -c \"SELECT string_agg(name || '=' || setting, ', ') FROM pg_settings WHERE sourcefile LIKE '%99-bench-variant.conf'\"")
-    [ -n "$applied" ] || gw_die "none of GW_BENCH_VARIANT's settings took effect: $variant"
-    gw_log "variant applied: $applied"
-  fi
+  # What the bench files set must be what PostgreSQL runs with: stock and the
+  # variant are checked against pg_settings, and tuned must have none of them.
+  applied=$(on_host "sudo -u postgres psql -X -A -t -c \"SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) FROM pg_settings WHERE sourcefile LIKE '%/99-bench-%'\"")
+  case $1 in
+    tuned) [ -z "$applied" ] || gw_die "bench settings left in the tuned configuration: $applied" ;;
+    *) [ -n "$applied" ] || gw_die "the $1 configuration's settings did not take effect"
+       gw_log "$1 configuration in effect: $applied" ;;
+  esac
   # Warm the cache the same way for both: one read pass over the tables.
   on_host "sudo -u postgres psql -X -q -d bench -c 'SELECT count(*) FROM pgbench_accounts' >/dev/null"
 }
