@@ -9,16 +9,14 @@ subnet=10.213.21.0/24
 
 # One multiplexed SSH connection: the host's firewall rate-limits SSH (ufw
 # limit: 6 new connections in 30 s), and the benchmarks run many short commands.
-on_host() {
-  ssh -n -i "$GW_STATE/ssh/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no \
-    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
-    -o ControlMaster=auto -o ControlPath="$GW_STATE/ssh/cm-bench-%C" -o ControlPersist=600 "debian@$ip" "$@"
-}
+pg_host_ssh=(ssh -i "$GW_STATE/ssh/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no
+  -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR
+  -o ControlMaster=auto -o ControlPath="$GW_STATE/ssh/cm-bench-%C" -o ControlPersist=600)
 
-# The same, passing this shell's standard input to the command (on_host's -n
-# gives the command /dev/null, so `... | on_host "tee FILE"` writes nothing).
-on_host_stdin() {
-  ssh -i "$GW_STATE/ssh/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no \
-    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
-    -o ControlMaster=auto -o ControlPath="$GW_STATE/ssh/cm-bench-%C" -o ControlPersist=600 "debian@$ip" "$@"
-}
+# Run a command on the host, its standard input /dev/null (safe inside loops
+# that read this shell's input).
+on_host() { "${pg_host_ssh[@]}" -n "debian@$ip" "$@"; }
+
+# The same, passing this shell's standard input to the command: use it for
+# `... | on_host_stdin "tee FILE"` (with on_host the file would be empty).
+on_host_stdin() { "${pg_host_ssh[@]}" "debian@$ip" "$@"; }
