@@ -15,6 +15,13 @@
 # memory (page cache included) is capped and the role plans for that size.
 # Without it the container sees the whole machine's RAM and page cache, and
 # the data set is always cached whatever shared_buffers is.
+#
+# GW_BENCH_WRITE_IOPS / GW_BENCH_WRITE_MBPS (e.g. 3000 and 125, a gp3
+# volume's baseline) throttle the host's writes to the machine's disk for the
+# runs (cgroup v1 blkio; set after pgbench's initialisation). They reach what
+# PostgreSQL writes and syncs itself (WAL fdatasync, checkpoint fsync), which
+# is what a slow volume slows down; the lab's local disk otherwise never is
+# the limit.
 set -euo pipefail
 # shellcheck source=lab/env.sh
 source "$(dirname "$0")/../lab/env.sh"
@@ -51,6 +58,28 @@ ansible-playbook -i "$inventory" "${extra[@]}" site.yml >/dev/null
 gw_log "initialising pgbench at scale $scale"
 on_host "sudo -u postgres createdb bench 2>/dev/null || true"
 on_host "sudo -u postgres pgbench -q -i -s $scale bench" >/dev/null 2>&1
+
+write_iops=${GW_BENCH_WRITE_IOPS:-}
+write_mbps=${GW_BENCH_WRITE_MBPS:-}
+if [ -n "$write_iops$write_mbps" ]; then
+  # The block device under the container storage, and the container's blkio
+  # cgroup (podman 4.3 with runc does not apply --device-write-* on update).
+  source_dev=$(findmnt -no SOURCE --target "$(podman info -f '{{.Store.GraphRoot}}')")
+  parent=$(lsblk -no PKNAME "$source_dev" 2>/dev/null | head -1)
+  disk=${parent:+/dev/$parent}
+  disk=${disk:-$source_dev}
+  majmin=$(lsblk -dno MAJ:MIN "$disk" 2>/dev/null | tr -d ' ')
+  [ -n "$majmin" ] || gw_die "cannot find the disk under podman's storage (got $disk)"
+  id=$(podman inspect -f '{{.Id}}' "$host")
+  blkio=""
+  for d in /sys/fs/cgroup/blkio/libpod_parent/libpod-"$id" /sys/fs/cgroup/blkio/machine.slice/libpod-"$id".scope; do
+    [ -d "$d" ] && blkio=$d
+  done
+  [ -n "$blkio" ] || gw_die "no cgroup v1 blkio directory for $host: GW_BENCH_WRITE_* needs cgroup v1"
+  [ -z "$write_iops" ] || echo "$majmin $write_iops" >"$blkio/blkio.throttle.write_iops_device"
+  [ -z "$write_mbps" ] || echo "$majmin $((write_mbps * 1000000))" >"$blkio/blkio.throttle.write_bps_device"
+  gw_log "writes to $disk ($majmin) throttled to ${write_iops:-unlimited} IOPS, ${write_mbps:-unlimited} MB/s"
+fi
 
 # PostgreSQL 17's built-in defaults for everything the role tunes.
 stock_conf="# bench: PostgreSQL defaults for the settings the role tunes
@@ -124,7 +153,7 @@ tuned_settings=$(on_host "sudo -u postgres psql -X -A -t -c \"SELECT string_agg(
 "$GW_ROOT/lab/hosts.sh" destroy "$host"
 "$GW_ROOT/lab/hosts.sh" network-rm "$network"
 
-python3 - "$results" "$out" "$scale" "$seconds" "$clients" "$tuned_settings" "$memory" "$variant" <<'PY'
+python3 - "$results" "$out" "$scale" "$seconds" "$clients" "$tuned_settings" "$memory" "$variant" "$write_iops" "$write_mbps" <<'PY'
 import json, statistics, sys
 rows = json.loads(sys.argv[1])
 variant = sys.argv[8]
@@ -137,10 +166,13 @@ for mode in sorted({r["mode"] for r in rows}, key=("rw", "ro").index):
     if "variant" in tps:
         summary[mode]["variant_ratio"] = round(tps["variant"] / tps["stock"], 2)
 json.dump({"bench": "pgbench", "host_memory": sys.argv[7] or None, "scale": int(sys.argv[3]), "seconds": int(sys.argv[4]), "clients": int(sys.argv[5]),
-           "tuned_settings": sys.argv[6], "variant": variant or None, "runs": rows, "summary": summary},
+           "tuned_settings": sys.argv[6], "variant": variant or None,
+           "write_iops": int(sys.argv[9]) if sys.argv[9] else None, "write_mbps": int(sys.argv[10]) if sys.argv[10] else None, "runs": rows, "summary": summary},
           open(sys.argv[2], "w"), indent=2)
 print("\npgbench scale %s, %s clients, %ss per run, mean of rounds, host memory %s"
       % (sys.argv[3], sys.argv[5], sys.argv[4], sys.argv[7] or "uncapped"))
+if sys.argv[9] or sys.argv[10]:
+    print("writes throttled to %s IOPS, %s MB/s" % (sys.argv[9] or "unlimited", sys.argv[10] or "unlimited"))
 print("%-12s %12s %12s %8s %12s %8s" % ("mode", "stock tps", "tuned tps", "ratio", "variant tps" if variant else "", "ratio" if variant else ""))
 for mode, s in summary.items():
     line = "%-12s %12.1f %12.1f %8.2f" % ({"rw": "read-write", "ro": "read-only"}[mode], s["stock_tps"], s["tuned_tps"], s["ratio"])
