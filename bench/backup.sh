@@ -27,11 +27,8 @@ scratch=/var/lib/postgresql/bench-restore
 mkdir -p bench/results
 out="bench/results/backup-$(date -u +%Y%m%dT%H%M%SZ).json"
 
-on() {
-  local ip=$1; shift
-  ssh -n -i "$GW_STATE/ssh/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no \
-    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "debian@$ip" "$@"
-}
+# shellcheck source=bench/ssh.sh
+source bench/ssh.sh
 # seconds COMMAND... : wall time of a command on a host, as a float
 seconds() {
   local ip=$1; shift

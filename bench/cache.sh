@@ -32,15 +32,11 @@ out="bench/results/cache-$(date -u +%Y%m%dT%H%M%SZ).json"
 runs=$(mktemp)
 trap 'rm -f "$runs"' EXIT
 
-on_app() {
-  ssh -n -i "$GW_STATE/ssh/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no \
-    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "debian@$app_ip" "$@"
-}
+# shellcheck source=bench/ssh.sh
+source bench/ssh.sh
+on_app() { on "$app_ip" "$@"; }
 # Secrets go over stdin, never on a command line.
-on_app_stdin() {
-  ssh -i "$GW_STATE/ssh/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no \
-    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "debian@$app_ip" "$@"
-}
+on_app_stdin() { on_stdin "$app_ip" "$@"; }
 record() { printf '%s\n' "$1" >>"$runs"; }
 
 if [ -z "${GW_BENCH_KEEP:-}" ]; then

@@ -51,13 +51,9 @@ wheelhouse=.lab/wheelhouse-edge
 mkdir -p bench/results
 out="bench/results/edge-wrk-$(date -u +%Y%m%dT%H%M%SZ).json"
 
-on_host() {
-  local ip=$1
-  shift
-  ssh -n -i "$GW_STATE/ssh/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no \
-    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "debian@$ip" "$@"
-}
-on_client() { on_host "$client_ip" "$@"; }
+# shellcheck source=bench/ssh.sh
+source bench/ssh.sh
+on_client() { on "$client_ip" "$@"; }
 
 # The app and its dependencies as wheels for the hosts' Python (they have no PyPI).
 if [ ! -f "$wheelhouse/gw_testapp-1.0.0-py3-none-any.whl" ]; then
@@ -124,7 +120,7 @@ run_wrk() {
   local ip=$1 conns=$2 url=$3 before after
   shift 3
   before=$(app_cpu_ns)
-  text=$(on_host "$ip" "wrk -t$threads -c$conns -d${seconds}s --latency $* $url")
+  text=$(on "$ip" "wrk -t$threads -c$conns -d${seconds}s --latency $* $url")
   after=$(app_cpu_ns)
   python3 -c '
 import re, sys
@@ -141,7 +137,7 @@ print("%.1f %.2f %.1f" % (rps, p99, cpu_ns / 1000.0 / (rps * seconds)))' "$text"
 direct="http://$app_ip:8000/health"
 proxied="https://$domain/health"
 on_client "curl -sfk $proxied >/dev/null && curl -sf $direct >/dev/null" || gw_die "the app does not answer"
-on_host "$web_ip" "command -v wrk >/dev/null" || gw_die "wrk is missing on the web host (re-run the bench converge)"
+on "$web_ip" "command -v wrk >/dev/null" || gw_die "wrk is missing on the web host (re-run the bench converge)"
 results="[]"
 for round in $(seq 1 "$rounds"); do
   for conns in $connections; do

@@ -36,11 +36,10 @@ out="bench/results/replication-$stamp.json"
 work="$GW_ROOT/bench/results/replication-$stamp.d"
 mkdir -p "$work"
 
-on() {  # on HOST-IP COMMAND...
-  local ip=$1; shift
-  ssh -n -i "$GW_STATE/ssh/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no \
-    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "debian@$ip" "$@"
-}
+# Hosts are killed and rebuilt here: no multiplexed connections (bench/ssh.sh).
+GW_BENCH_SSH_MUX=0
+# shellcheck source=bench/ssh.sh
+source bench/ssh.sh
 ip_of() { local i; for i in "${!names[@]}"; do if [ "${names[$i]}" = "$1" ]; then echo "${ips[$i]}"; fi; done; }
 name_of() { local i; for i in "${!ips[@]}"; do if [ "${ips[$i]}" = "$1" ]; then echo "${names[$i]}"; fi; done; }
 now() { date +%s.%N; }
