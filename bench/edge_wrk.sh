@@ -53,6 +53,8 @@ out="bench/results/edge-wrk-$(date -u +%Y%m%dT%H%M%SZ).json"
 
 # shellcheck source=bench/ssh.sh
 source bench/ssh.sh
+# shellcheck source=bench/cgroup.sh
+source bench/cgroup.sh
 on_client() { on "$client_ip" "$@"; }
 
 # The app and its dependencies as wheels for the hosts' Python (they have no PyPI).
@@ -95,18 +97,16 @@ else
 fi
 
 # CPU time (ns) the app container has used so far.
-app_id=$(podman inspect -f '{{.Id}}' gw-bench-edge-app)
+app_cpuacct=$(container_cgroup gw-bench-edge-app cpuacct || true)
+app_unified=$(container_cgroup gw-bench-edge-app "" || true)
 app_cpu_ns() {
-  local f
-  for f in /sys/fs/cgroup/cpuacct/libpod_parent/libpod-"$app_id"/cpuacct.usage \
-      /sys/fs/cgroup/cpuacct/machine.slice/libpod-"$app_id".scope/cpuacct.usage; do
-    [ -r "$f" ] && { cat "$f"; return; }
-  done
-  for f in /sys/fs/cgroup/machine.slice/libpod-"$app_id".scope/cpu.stat \
-      /sys/fs/cgroup/libpod_parent/libpod-"$app_id"/cpu.stat; do
-    [ -r "$f" ] && { awk '$1 == "usage_usec" {print $2 * 1000}' "$f"; return; }
-  done
-  echo 0
+  if [ -r "$app_cpuacct/cpuacct.usage" ]; then
+    cat "$app_cpuacct/cpuacct.usage"
+  elif [ -r "$app_unified/cpu.stat" ]; then
+    awk '$1 == "usage_usec" {print $2 * 1000}' "$app_unified/cpu.stat"
+  else
+    echo 0
+  fi
 }
 # wrk sends the URL's host as SNI: the client resolves the site name to nginx.
 on_client "grep -q ' $domain\$' /etc/hosts || echo '$web_ip $domain' | sudo tee -a /etc/hosts >/dev/null"

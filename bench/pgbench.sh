@@ -28,6 +28,8 @@ source "$(dirname "$0")/../lab/env.sh"
 cd "$GW_ROOT"
 # shellcheck source=bench/pg-host.sh
 source bench/pg-host.sh
+# shellcheck source=bench/cgroup.sh
+source bench/cgroup.sh
 
 scale=${GW_BENCH_SCALE:-100}
 seconds=${GW_BENCH_SECONDS:-45}
@@ -70,12 +72,7 @@ if [ -n "$write_iops$write_mbps" ]; then
   disk=${disk:-$source_dev}
   majmin=$(lsblk -dno MAJ:MIN "$disk" 2>/dev/null | tr -d ' ')
   [ -n "$majmin" ] || gw_die "cannot find the disk under podman's storage (got $disk)"
-  id=$(podman inspect -f '{{.Id}}' "$host")
-  blkio=""
-  for d in /sys/fs/cgroup/blkio/libpod_parent/libpod-"$id" /sys/fs/cgroup/blkio/machine.slice/libpod-"$id".scope; do
-    [ -d "$d" ] && blkio=$d
-  done
-  [ -n "$blkio" ] || gw_die "no cgroup v1 blkio directory for $host: GW_BENCH_WRITE_* needs cgroup v1"
+  blkio=$(container_cgroup "$host" blkio) || gw_die "no cgroup v1 blkio directory for $host: GW_BENCH_WRITE_* needs cgroup v1"
   [ -z "$write_iops" ] || echo "$majmin $write_iops" >"$blkio/blkio.throttle.write_iops_device"
   [ -z "$write_mbps" ] || echo "$majmin $((write_mbps * 1000000))" >"$blkio/blkio.throttle.write_bps_device"
   gw_log "writes to $disk ($majmin) throttled to ${write_iops:-unlimited} IOPS, ${write_mbps:-unlimited} MB/s"
