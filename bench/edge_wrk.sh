@@ -99,6 +99,7 @@ fi
 # CPU time (ns) the app container has used so far.
 app_cpuacct=$(container_cgroup gw-bench-edge-app cpuacct || true)
 app_unified=$(container_cgroup gw-bench-edge-app "" || true)
+[ -n "$app_cpuacct$app_unified" ] || gw_log "no cgroup found for gw-bench-edge-app: app CPU per request will read 0"
 app_cpu_ns() {
   if [ -r "$app_cpuacct/cpuacct.usage" ]; then
     cat "$app_cpuacct/cpuacct.usage"
