@@ -7,6 +7,23 @@
 #   GW_BENCH_SCALE=100 GW_BENCH_SECONDS=45 GW_BENCH_ROUNDS=2 bench/pgbench.sh
 #   GW_BENCH_MODES=rw GW_BENCH_SECONDS=240 bench/pgbench.sh   # long enough for checkpoints
 #   GW_BENCH_VARIANT="wal_compression = off" bench/pgbench.sh  # a third config: tuned plus these lines
+#   GW_BENCH_PROTOCOL=prepared bench/pgbench.sh   # pgbench -M prepared (default: simple)
+#   GW_BENCH_PREWARM=0 bench/pgbench.sh           # skip pg_prewarm after each restart
+#   GW_BENCH_HUGE_PAGES=1 GW_BENCH_VARIANT="huge_pages = on" bench/pgbench.sh
+#
+# GW_BENCH_HUGE_PAGES=1 reserves 2 MB huge pages on this machine (the
+# containers share its kernel; vm.nr_hugepages cannot be set from inside
+# one) for the variant's runs only, as many as the server reports in
+# shared_memory_size_in_huge_pages, and releases them before the stock and
+# tuned runs (whose huge_pages = try would otherwise use them too) and at
+# exit. That is what a VM's sysctl would give PostgreSQL.
+#
+# Every configuration switch restarts PostgreSQL, which empties
+# shared_buffers. Unless GW_BENCH_PREWARM=0, each run then starts from
+# pg_prewarm of the pgbench tables and indexes (as many blocks as
+# shared_buffers holds, for both configurations), so a run measures the
+# steady state of a server that has been up for a while rather than how fast
+# a cold 1 GB cache fills.
 #
 # Each run also records the checkpoints it caused (pg_stat_checkpointer:
 # timed and requested, i.e. forced by max_wal_size) and the WAL it wrote.
@@ -36,6 +53,9 @@ seconds=${GW_BENCH_SECONDS:-45}
 rounds=${GW_BENCH_ROUNDS:-2}
 clients=${GW_BENCH_CLIENTS:-8}
 modes=${GW_BENCH_MODES:-rw ro}
+protocol=${GW_BENCH_PROTOCOL:-simple}
+prewarm=${GW_BENCH_PREWARM:-1}
+case $protocol in simple | extended | prepared) ;; *) gw_die "GW_BENCH_PROTOCOL must be simple, extended or prepared" ;; esac
 variant=${GW_BENCH_VARIANT:-}
 configs="stock tuned${variant:+ variant}"
 mkdir -p bench/results
@@ -60,6 +80,7 @@ ansible-playbook -i "$inventory" "${extra[@]}" site.yml >/dev/null
 gw_log "initialising pgbench at scale $scale"
 on_host "sudo -u postgres createdb bench 2>/dev/null || true"
 on_host "sudo -u postgres pgbench -q -i -s $scale bench" >/dev/null 2>&1
+on_host "sudo -u postgres psql -X -q -d bench -c 'CREATE EXTENSION IF NOT EXISTS pg_prewarm'"
 
 write_iops=${GW_BENCH_WRITE_IOPS:-}
 write_mbps=${GW_BENCH_WRITE_MBPS:-}
@@ -96,7 +117,33 @@ jit = on
 wal_compression = off
 max_connections = 100"
 
+huge_pages=${GW_BENCH_HUGE_PAGES:-}
+huge_pages_before=$(cat /proc/sys/vm/nr_hugepages)
+if [ -n "$huge_pages" ]; then
+  [ -n "$variant" ] || gw_die "GW_BENCH_HUGE_PAGES applies to the variant: set GW_BENCH_VARIANT (e.g. huge_pages = on)"
+  trap 'echo "$huge_pages_before" >/proc/sys/vm/nr_hugepages' EXIT
+fi
+
+# reserve_huge_pages N: set the machine's pool to N pages and check it took.
+reserve_huge_pages() {
+  echo "$1" >/proc/sys/vm/nr_hugepages
+  [ "$(cat /proc/sys/vm/nr_hugepages)" -ge "$1" ] || gw_die "could reserve only $(cat /proc/sys/vm/nr_hugepages) of $1 huge pages"
+}
+
 use_config() {
+  if [ -n "$huge_pages" ]; then
+    if [ "$1" = variant ]; then
+      # The server is up with the previous configuration's (tuned's) sizes.
+      local needed
+      needed=$(on_host "sudo -u postgres psql -X -A -t -c 'SHOW shared_memory_size_in_huge_pages'")
+      on_host "sudo systemctl stop postgresql@17-main"
+      reserve_huge_pages "$needed"
+      gw_log "variant: $needed huge pages reserved on the machine"
+    else
+      on_host "sudo systemctl stop postgresql@17-main"
+      reserve_huge_pages "$huge_pages_before"
+    fi
+  fi
   on_host "sudo rm -f $conf_d/99-bench-stock.conf $conf_d/99-bench-variant.conf"
   case $1 in
     stock) printf '%s\n' "$stock_conf" | on_host_stdin "sudo tee $conf_d/99-bench-stock.conf >/dev/null" ;;
@@ -112,8 +159,16 @@ use_config() {
     *) [ -n "$applied" ] || gw_die "the $1 configuration's settings did not take effect"
        gw_log "$1 configuration in effect: $applied" ;;
   esac
+  [ -z "$huge_pages" ] || gw_log "$1: huge pages in use on the machine: $(awk '/HugePages_Total/{t=$2} /HugePages_Free/{f=$2} END{print t-f " of " t}' /proc/meminfo)"
   # Warm the cache the same way for both: one read pass over the tables.
   on_host "sudo -u postgres psql -X -q -d bench -c 'SELECT count(*) FROM pgbench_accounts' >/dev/null"
+  if [ "$prewarm" = 1 ]; then
+    # Heap first, then the index that every transaction walks, so that what
+    # stays in a small shared_buffers is the index's last-read part.
+    local blocks
+    blocks=$(on_host "sudo -u postgres psql -X -A -t -d bench -c \"SELECT sum(pg_prewarm(c)) FROM unnest(ARRAY['pgbench_accounts','pgbench_branches','pgbench_tellers','pgbench_accounts_pkey','pgbench_branches_pkey','pgbench_tellers_pkey']::regclass[]) AS c\"")
+    gw_log "$1: pg_prewarm read $blocks blocks"
+  fi
 }
 
 # Checkpoints so far (timed, requested) and the current WAL position in bytes.
@@ -126,7 +181,7 @@ run() {
   local flags="" tps before after
   [ "$1" = ro ] && flags="-S"
   before=$(counters)
-  tps=$(on_host "sudo -u postgres pgbench -n $flags -c $clients -j 2 -T $seconds bench" \
+  tps=$(on_host "sudo -u postgres pgbench -n $flags -M $protocol -c $clients -j 2 -T $seconds bench" \
     | awk '/^tps = /{print $3; exit}')
   after=$(counters)
   read -r t0 r0 w0 <<<"$before"
@@ -150,7 +205,7 @@ tuned_settings=$(on_host "sudo -u postgres psql -X -A -t -c \"SELECT string_agg(
 "$GW_ROOT/lab/hosts.sh" destroy "$host"
 "$GW_ROOT/lab/hosts.sh" network-rm "$network"
 
-python3 - "$results" "$out" "$scale" "$seconds" "$clients" "$tuned_settings" "$memory" "$variant" "$write_iops" "$write_mbps" <<'PY'
+python3 - "$results" "$out" "$scale" "$seconds" "$clients" "$tuned_settings" "$memory" "$variant" "$write_iops" "$write_mbps" "$protocol" "$prewarm" "$huge_pages" <<'PY'
 import json, statistics, sys
 rows = json.loads(sys.argv[1])
 variant = sys.argv[8]
@@ -164,10 +219,12 @@ for mode in sorted({r["mode"] for r in rows}, key=("rw", "ro").index):
         summary[mode]["variant_ratio"] = round(tps["variant"] / tps["stock"], 2)
 json.dump({"bench": "pgbench", "host_memory": sys.argv[7] or None, "scale": int(sys.argv[3]), "seconds": int(sys.argv[4]), "clients": int(sys.argv[5]),
            "tuned_settings": sys.argv[6], "variant": variant or None,
-           "write_iops": int(sys.argv[9]) if sys.argv[9] else None, "write_mbps": int(sys.argv[10]) if sys.argv[10] else None, "runs": rows, "summary": summary},
+           "write_iops": int(sys.argv[9]) if sys.argv[9] else None, "write_mbps": int(sys.argv[10]) if sys.argv[10] else None,
+           "protocol": sys.argv[11], "prewarm": sys.argv[12] == "1", "variant_huge_pages": sys.argv[13] == "1", "runs": rows, "summary": summary},
           open(sys.argv[2], "w"), indent=2)
-print("\npgbench scale %s, %s clients, %ss per run, mean of rounds, host memory %s"
-      % (sys.argv[3], sys.argv[5], sys.argv[4], sys.argv[7] or "uncapped"))
+print("\npgbench scale %s, %s clients, %ss per run, -M %s, %s, mean of rounds, host memory %s"
+      % (sys.argv[3], sys.argv[5], sys.argv[4], sys.argv[11], "prewarmed" if sys.argv[12] == "1" else "cold start",
+         sys.argv[7] or "uncapped"))
 if sys.argv[9] or sys.argv[10]:
     print("writes throttled to %s IOPS, %s MB/s" % (sys.argv[9] or "unlimited", sys.argv[10] or "unlimited"))
 print("%-12s %12s %12s %8s %12s %8s" % ("mode", "stock tps", "tuned tps", "ratio", "variant tps" if variant else "", "ratio" if variant else ""))
