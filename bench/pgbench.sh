@@ -58,6 +58,12 @@ prewarm=${GW_BENCH_PREWARM:-1}
 case $protocol in simple | extended | prepared) ;; *) gw_die "GW_BENCH_PROTOCOL must be simple, extended or prepared" ;; esac
 variant=${GW_BENCH_VARIANT:-}
 configs="stock tuned${variant:+ variant}"
+huge_pages=${GW_BENCH_HUGE_PAGES:-}
+huge_pages_before=$(cat /proc/sys/vm/nr_hugepages)
+if [ -n "$huge_pages" ]; then
+  [ -n "$variant" ] || gw_die "GW_BENCH_HUGE_PAGES applies to the variant: set GW_BENCH_VARIANT (e.g. huge_pages = on)"
+  trap 'echo "$huge_pages_before" >/proc/sys/vm/nr_hugepages' EXIT
+fi
 mkdir -p bench/results
 out="bench/results/pgbench-$(date -u +%Y%m%dT%H%M%SZ).json"
 conf_d=/etc/postgresql/17/main/conf.d
@@ -117,13 +123,6 @@ jit = on
 wal_compression = off
 max_connections = 100"
 
-huge_pages=${GW_BENCH_HUGE_PAGES:-}
-huge_pages_before=$(cat /proc/sys/vm/nr_hugepages)
-if [ -n "$huge_pages" ]; then
-  [ -n "$variant" ] || gw_die "GW_BENCH_HUGE_PAGES applies to the variant: set GW_BENCH_VARIANT (e.g. huge_pages = on)"
-  trap 'echo "$huge_pages_before" >/proc/sys/vm/nr_hugepages' EXIT
-fi
-
 # reserve_huge_pages N: set the machine's pool to N pages and check it took.
 reserve_huge_pages() {
   echo "$1" >/proc/sys/vm/nr_hugepages
@@ -159,16 +158,19 @@ use_config() {
     *) [ -n "$applied" ] || gw_die "the $1 configuration's settings did not take effect"
        gw_log "$1 configuration in effect: $applied" ;;
   esac
-  [ -z "$huge_pages" ] || gw_log "$1: huge pages in use on the machine: $(awk '/HugePages_Total/{t=$2} /HugePages_Free/{f=$2} END{print t-f " of " t}' /proc/meminfo)"
-  # Warm the cache the same way for both: one read pass over the tables.
-  on_host "sudo -u postgres psql -X -q -d bench -c 'SELECT count(*) FROM pgbench_accounts' >/dev/null"
+  # Warm the caches the same way for both. pg_prewarm reads through the
+  # page cache into shared_buffers; without it, one read pass over the
+  # table fills the page cache only (a large scan uses a small ring buffer).
   if [ "$prewarm" = 1 ]; then
     # Heap first, then the index that every transaction walks, so that what
     # stays in a small shared_buffers is the index's last-read part.
     local blocks
     blocks=$(on_host "sudo -u postgres psql -X -A -t -d bench -c \"SELECT sum(pg_prewarm(c)) FROM unnest(ARRAY['pgbench_accounts','pgbench_branches','pgbench_tellers','pgbench_accounts_pkey','pgbench_branches_pkey','pgbench_tellers_pkey']::regclass[]) AS c\"")
     gw_log "$1: pg_prewarm read $blocks blocks"
+  else
+    on_host "sudo -u postgres psql -X -q -d bench -c 'SELECT count(*) FROM pgbench_accounts' >/dev/null"
   fi
+  [ -z "$huge_pages" ] || gw_log "$1: huge pages in use on the machine: $(awk '/HugePages_Total/{t=$2} /HugePages_Free/{f=$2} END{print t-f " of " t}' /proc/meminfo)"
 }
 
 # Checkpoints so far (timed, requested) and the current WAL position in bytes.
