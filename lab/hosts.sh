@@ -3,7 +3,8 @@
 # reachable over SSH with the lab's key as the image's `debian` user.
 # Used by `make lab` (lab/lab.sh) and by the Molecule scenarios (molecule/shared).
 #
-#   lab/hosts.sh create NAME IP NETWORK SUBNET [SUITE]   # idempotent; SUITE defaults to trixie
+#   lab/hosts.sh create NAME IP NETWORK SUBNET [SUITE [KIND]]   # idempotent; trixie, base
+#   lab/hosts.sh create-all NAME,IP,NETWORK,SUBNET,SUITE,KIND...  # the same, hosts started side by side
 #   lab/hosts.sh destroy NAME...
 #   lab/hosts.sh network-rm NETWORK
 set -euo pipefail
@@ -38,11 +39,17 @@ wait_ssh() {
 }
 
 create() {
-  local name=$1 ip=$2 net=$3 subnet=$4 suite=${5:-$GW_SUITE}
+  local name=$1 ip=$2 net=$3 subnet=$4 suite=${5:-$GW_SUITE} kind=${6:-base}
   local image
-  image=$("$GW_ROOT/lab/image.sh" "$suite")
+  image=$("$GW_ROOT/lab/image.sh" "$suite" "$kind")
   ensure_key
   ensure_network "$net" "$subnet"
+  start "$name" "$ip" "$net" "$image"
+}
+
+# Start one host from IMAGE (key and network in place) and wait for SSH.
+start() {
+  local name=$1 ip=$2 net=$3 image=$4
   if ! podman container exists "$name"; then
     # NET_ADMIN: ufw/iptables inside the host. --shm-size: parallel index
     # builds in PostgreSQL need /dev/shm >= maintenance_work_mem.
@@ -62,10 +69,37 @@ create() {
   wait_ssh "$name" "$ip"
 }
 
+# Several hosts at once: images, key and networks first (one at a time, they
+# are shared), then every host boots and is waited for side by side.
+create_all() {
+  local spec name ip net subnet suite kind rc=0
+  local -a pids=() names=()
+  declare -A images=()
+  ensure_key
+  for spec in "$@"; do
+    IFS=, read -r name ip net subnet suite kind <<<"$spec"
+    [ -n "$subnet" ] || gw_die "create-all: malformed host '$spec' (NAME,IP,NETWORK,SUBNET,SUITE,KIND)"
+    suite=${suite:-$GW_SUITE} kind=${kind:-base}
+    [ -n "${images[$suite/$kind]:-}" ] || images[$suite/$kind]=$("$GW_ROOT/lab/image.sh" "$suite" "$kind")
+    ensure_network "$net" "$subnet"
+  done
+  for spec in "$@"; do
+    IFS=, read -r name ip net subnet suite kind <<<"$spec"
+    start "$name" "$ip" "$net" "${images[${suite:-$GW_SUITE}/${kind:-base}]}" &
+    pids+=($!) names+=("$name")
+  done
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || { echo "[lab] ERROR: ${names[$i]} did not start" >&2; rc=1; }
+  done
+  return $rc
+}
+
 cmd=${1:-}; shift || true
 case "$cmd" in
-  create) [ $# -eq 4 ] || [ $# -eq 5 ] || gw_die "usage: $0 create NAME IP NETWORK SUBNET [SUITE]"; create "$@" ;;
-  destroy) for n in "$@"; do podman rm -f -t 5 "$n" >/dev/null 2>&1 || true; done ;;
+  create) { [ $# -ge 4 ] && [ $# -le 6 ]; } || gw_die "usage: $0 create NAME IP NETWORK SUBNET [SUITE [KIND]]"; create "$@" ;;
+  create-all) create_all "$@" ;;
+  # Lab hosts hold nothing to save: stopped without a grace period, all at once.
+  destroy) [ $# -eq 0 ] || podman rm -f -t 0 "$@" >/dev/null 2>&1 || true ;;
   network-rm) for n in "$@"; do podman network rm -f "$n" >/dev/null 2>&1 || true; done ;;
   *) gw_die "usage: $0 create|destroy|network-rm ..." ;;
 esac

@@ -3,15 +3,65 @@
 # Cached: the tag carries a hash of this recipe (this script and lab/image/),
 # so the image is rebuilt only when the recipe changes. Prints the image name.
 #
-# The image is what a fresh cloud VM looks like: systemd, sshd, python3,
+#   lab/image.sh [SUITE] [KIND]     # KIND: base (default) or a package layer
+#
+# The base image is what a fresh cloud VM looks like: systemd, sshd, python3,
 # sudo and a `debian` user with passwordless sudo whose authorized key is
 # injected when a lab host is created. Nothing of the collection is baked in.
+#
+# A KIND other than base is a layer on top of it with the Debian packages of
+# lab/image/packages-KIND.txt installed by apt-get, with recommends, as the
+# roles' apt tasks install them (tagged by a hash of the base image and the
+# list). It is what a host looks like after an earlier run installed those
+# packages: the roles still run every task on it, their apt tasks find the
+# packages in place. No configuration of the collection is in it. The
+# Molecule scenarios use it for hosts whose installs they do not test (the
+# postgresql scenario and the backup scenario's fresh host still install
+# from nothing); docs/testing.md has what it saves.
 set -euo pipefail
 # shellcheck source=lab/env.sh
 source "$(dirname "$0")/env.sh"
 
 suite="${1:-$GW_SUITE}"
-recipe_hash=$( (cat "$0"; cat "$GW_ROOT"/lab/image/*; echo "$suite") | sha256sum | cut -c1-12)
+kind="${2:-base}"
+
+if [ "$kind" != base ]; then
+  packages="$GW_ROOT/lab/image/packages-$kind.txt"
+  [ -f "$packages" ] || gw_die "no package list for the image kind '$kind' ($packages)"
+  base_image=$("$0" "$suite")
+  layer="$GW_IMAGE_REPO-$kind:$suite-$( (echo "$base_image"; cat "$packages") | sha256sum | cut -c1-12)"
+  mkdir -p "$GW_STATE"
+  # Scenarios start at the same time: one of them builds, the others wait.
+  exec 9>"$GW_STATE/image-$kind.lock"
+  flock 9
+  if ! podman image exists "$layer"; then
+    gw_log "building $layer (packages of $(basename "$packages"))"
+    "$GW_ROOT/lab/apt-cache.sh" start
+    builder="gw-image-build-$kind-$$"
+    list=$(grep -v '^#' "$packages" | xargs)
+    # No systemd in the build container: postinst scripts enable services
+    # without starting them; they start when a host boots from the layer.
+    # The cluster a server package would create is suppressed as the
+    # postgresql role does it, in a file of the image's own.
+    # shellcheck disable=SC2016
+    podman run --name "$builder" -e "PACKAGES=$list" "$base_image" bash -euc '
+      export DEBIAN_FRONTEND=noninteractive
+      install -d /etc/postgresql-common/createcluster.d
+      echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.d/00-lab-image.conf
+      apt-get update -qq
+      # shellcheck disable=SC2086
+      apt-get install -y -qq $PACKAGES >/dev/null
+      apt-get clean
+      rm -rf /var/lib/apt/lists/*' \
+      || { podman rm -f "$builder" >/dev/null 2>&1; gw_die "installing the packages of $kind failed"; }
+    podman commit --quiet --change 'CMD ["/sbin/init"]' "$builder" "$layer" >/dev/null
+    podman rm -f "$builder" >/dev/null
+  fi
+  podman tag "$layer" "$GW_IMAGE_REPO-$kind:$suite"
+  echo "$layer"
+  exit 0
+fi
+recipe_hash=$( (cat "$0"; find "$GW_ROOT/lab/image" -maxdepth 1 -type f ! -name "packages-*" | sort | xargs cat; echo "$suite") | sha256sum | cut -c1-12)
 image="$GW_IMAGE_REPO:$suite-$recipe_hash"
 
 if podman image exists "$image"; then

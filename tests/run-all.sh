@@ -12,6 +12,11 @@ cd "$root" || exit 1
 source lab/env.sh
 
 declare -a names=() times=() results=()
+# The 1-minute load average every 30 s, for the timing table.
+load_file=$(mktemp /tmp/gw-load.XXXXXX)
+(while sleep 30; do cut -d' ' -f1 /proc/loadavg >>"$load_file"; done) &
+load_sampler=$!
+trap 'kill "$load_sampler" 2>/dev/null; rm -f "$load_file"' EXIT
 failed=0
 
 stage() {
@@ -38,7 +43,7 @@ stage "changelog fragments" antsibull-changelog lint
 stage "ansible-test sanity" bash tests/sanity.sh
 stage "unit tests (pytest)" pytest
 stage "collection build + install" bash tests/build_install.sh
-stage "lab image + apt cache" bash -c 'lab/apt-cache.sh start && lab/image.sh'
+stage "lab images + apt cache" bash -c 'lab/apt-cache.sh start && lab/image.sh && lab/image.sh trixie pg'
 
 if [ $# -gt 0 ]; then
   scenarios=("$@")
@@ -78,17 +83,64 @@ finish_one() {
 for s in "${scenarios[@]}"; do
   while [ "${#pid_scenario[@]}" -ge "$jobs" ]; do finish_one; done
   scenario_start[$s]=$(date +%s)
+  rm -f "tests/output/phases-$s.tsv"
   printf '===== molecule: %s started =====\n' "$s"
-  molecule test -s "$s" >"tests/output/molecule-$s.log" 2>&1 &
+  # phase_times.py copies the output to the log and times each action.
+  (molecule test -s "$s" 2>&1 | python3 tests/phase_times.py "tests/output/molecule-$s.log" \
+    "tests/output/phases-$s.tsv") &
   pid_scenario[$!]=$s
 done
 while [ "${#pid_scenario[@]}" -gt 0 ]; do finish_one; done
 
+kill "$load_sampler" 2>/dev/null
+budget=${GW_SUITE_BUDGET:-2700}
+scenario_budget=${GW_SCENARIO_BUDGET:-480}
+phase_cols=(create prepare converge idempotence verify destroy)
+# The timing table: every stage, every scenario by Molecule action, the
+# total and the load average. Printed here (CI's output) and kept in
+# $GW_STATE/timing/, one file per run, so later changes show their cost.
+timing_table() {
+  local i n a v line over
+  printf '%-34s %7s  %s\n' stage seconds result
+  for i in "${!names[@]}"; do
+    [[ ${names[$i]} == molecule:* ]] && continue
+    printf '%-34s %7s  %s\n' "${names[$i]}" "${times[$i]}" "${results[$i]}"
+  done
+  echo
+  printf '%-14s' scenario; for a in "${phase_cols[@]}"; do printf ' %11s' "$a"; done
+  printf ' %7s %7s  %s\n' other total result
+  for i in "${!names[@]}"; do
+    [[ ${names[$i]} == molecule:* ]] || continue
+    n=${names[$i]#molecule: }
+    declare -A ph=()
+    while IFS=$'\t' read -r a v; do ph[$a]=$v; done <"tests/output/phases-$n.tsv" 2>/dev/null
+    line=$(printf '%-14s' "$n")
+    local known=0
+    for a in "${phase_cols[@]}"; do line+=$(printf ' %11s' "${ph[$a]:--}"); known=$((known + ${ph[$a]:-0})); done
+    over=""
+    [ "${times[$i]}" -gt "$scenario_budget" ] && over="  OVER the ${scenario_budget} s scenario budget"
+    printf '%s %7s %7s  %s%s\n' "$line" "$((times[i] - known))" "${times[$i]}" "${results[$i]}" "$over"
+    unset ph
+  done
+  echo
+  printf '%-34s %7ss (budget %s s)\n' "total (wall clock)" "$SECONDS" "$budget"
+  awk '{s+=$1; if ($1>m) m=$1; n++} END {if (n) printf "load average (1 min, sampled every 30 s): mean %.2f, max %.2f, %d samples\n", s/n, m, n}' \
+    "$load_file"
+  printf 'cores: %s\n' "$(nproc)"
+}
 echo
-echo "===== summary ====="
-for i in "${!names[@]}"; do
-  printf '%-34s %6ss  %s\n' "${names[$i]}" "${times[$i]}" "${results[$i]}"
-done
-printf '%-34s %6ss\n' "total (wall clock)" "$SECONDS"
+echo "===== timing ====="
+mkdir -p "$GW_STATE/timing"
+timing_file="$GW_STATE/timing/run-$(date -u +%Y%m%dT%H%M%SZ).txt"
+timing_table | tee "$timing_file"
+cp "$timing_file" "$GW_STATE/timing/last.txt"
+echo "(kept in $timing_file)"
 lab/apt-cache.sh status
+# A budget, not a timed test of the product: the suite must stay well inside
+# CI's limit (5400 s) so that a slow-down shows long before CI cuts a run.
+if [ "$SECONDS" -gt "$budget" ] && [ $# -eq 0 ]; then
+  printf '\nSUITE TIME BUDGET EXCEEDED: the whole suite took %s s, over its budget of %s s.\n' "$SECONDS" "$budget" >&2
+  printf 'Find the stage or scenario that grew in the timing table above (docs/testing.md).\n' >&2
+  failed=$((failed + 1))
+fi
 exit $((failed > 0))

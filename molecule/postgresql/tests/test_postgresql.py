@@ -14,6 +14,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared')
 from labtest import host_fixture, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
 
 CONVERGE = os.path.join(os.path.dirname(__file__), '..', 'converge.yml')
+# The index play alone (converge.yml imports it).
+INDEX = os.path.join(os.path.dirname(__file__), '..', 'index.yml')
 DB_IP = '10.213.11.10'
 APP_PASSWORD = 'molecule-app-Secret-1'
 CA = '/usr/local/share/groundwork-ca.crt'
@@ -204,15 +206,15 @@ def test_vector_search_uses_the_index_with_recall_of_at_least_0_95(client):
 
 def test_changing_m_rebuilds_the_index_once(db):
     try:
-        rc, output, changed = run_playbook(CONVERGE, {'pgvector_test_m': 24})
+        rc, output, changed = run_playbook(INDEX, {'pgvector_test_m': 24})
         assert rc == 0, output[-3000:]
         assert changed >= 1
         assert _index_options(db) == 'hnsw m=24,ef_construction=64'
-        rc, output, changed = run_playbook(CONVERGE, {'pgvector_test_m': 24})
+        rc, output, changed = run_playbook(INDEX, {'pgvector_test_m': 24})
         assert rc == 0, output[-3000:]
         assert changed == 0, output[-3000:]
     finally:
-        run_playbook(CONVERGE)
+        run_playbook(INDEX)
     assert _index_options(db) == 'hnsw m=16,ef_construction=64'
 
 
@@ -223,7 +225,7 @@ def test_changing_m_rebuilds_the_index_once(db):
     ({'pgvector_test_m': 40, 'pgvector_test_ef_construction': 64}, 'ef_construction'),
 ])
 def test_bad_index_input_changes_nothing(db, extra_vars, named):
-    rc, output, changed = run_playbook(CONVERGE, extra_vars)
+    rc, output, changed = run_playbook(INDEX, extra_vars)
     assert rc != 0
     assert named in output
     assert changed == 0
