@@ -4,7 +4,7 @@
 # Used by `make lab` (lab/lab.sh) and by the Molecule scenarios (molecule/shared).
 #
 #   lab/hosts.sh create NAME IP NETWORK SUBNET [SUITE [KIND]]   # idempotent; trixie, base
-#   lab/hosts.sh create-all NAME,IP,NETWORK,SUBNET,SUITE,KIND...  # the same, hosts started side by side
+#   lab/hosts.sh create-all NAME,IP,NETWORK,SUBNET[,SUITE[,KIND]]...  # the same, side by side
 #   lab/hosts.sh destroy NAME...
 #   lab/hosts.sh network-rm NETWORK
 set -euo pipefail
@@ -38,15 +38,6 @@ wait_ssh() {
   gw_die "$name ($ip) did not answer on SSH within 60s"
 }
 
-create() {
-  local name=$1 ip=$2 net=$3 subnet=$4 suite=${5:-$GW_SUITE} kind=${6:-base}
-  local image
-  image=$("$GW_ROOT/lab/image.sh" "$suite" "$kind")
-  ensure_key
-  ensure_network "$net" "$subnet"
-  start "$name" "$ip" "$net" "$image"
-}
-
 # Start one host from IMAGE (key and network in place) and wait for SSH.
 start() {
   local name=$1 ip=$2 net=$3 image=$4
@@ -69,24 +60,25 @@ start() {
   wait_ssh "$name" "$ip"
 }
 
-# Several hosts at once: images, key and networks first (one at a time, they
-# are shared), then every host boots and is waited for side by side.
+# Hosts as NAME,IP,NETWORK,SUBNET[,SUITE[,KIND]]: images, key and networks
+# first (one at a time, they are shared), then every host boots and is
+# waited for side by side.
 create_all() {
-  local spec name ip net subnet suite kind rc=0
-  local -a pids=() names=()
+  local spec name ip net subnet suite kind i rc=0
+  local -a names=() ips=() nets=() host_images=() pids=()
   declare -A images=()
   ensure_key
   for spec in "$@"; do
     IFS=, read -r name ip net subnet suite kind <<<"$spec"
-    [ -n "$subnet" ] || gw_die "create-all: malformed host '$spec' (NAME,IP,NETWORK,SUBNET,SUITE,KIND)"
+    [ -n "$subnet" ] || gw_die "malformed host '$spec' (NAME,IP,NETWORK,SUBNET[,SUITE[,KIND]])"
     suite=${suite:-$GW_SUITE} kind=${kind:-base}
     [ -n "${images[$suite/$kind]:-}" ] || images[$suite/$kind]=$("$GW_ROOT/lab/image.sh" "$suite" "$kind")
     ensure_network "$net" "$subnet"
+    names+=("$name") ips+=("$ip") nets+=("$net") host_images+=("${images[$suite/$kind]}")
   done
-  for spec in "$@"; do
-    IFS=, read -r name ip net subnet suite kind <<<"$spec"
-    start "$name" "$ip" "$net" "${images[${suite:-$GW_SUITE}/${kind:-base}]}" &
-    pids+=($!) names+=("$name")
+  for i in "${!names[@]}"; do
+    start "${names[$i]}" "${ips[$i]}" "${nets[$i]}" "${host_images[$i]}" &
+    pids+=($!)
   done
   for i in "${!pids[@]}"; do
     wait "${pids[$i]}" || { echo "[lab] ERROR: ${names[$i]} did not start" >&2; rc=1; }
@@ -96,7 +88,8 @@ create_all() {
 
 cmd=${1:-}; shift || true
 case "$cmd" in
-  create) { [ $# -ge 4 ] && [ $# -le 6 ]; } || gw_die "usage: $0 create NAME IP NETWORK SUBNET [SUITE [KIND]]"; create "$@" ;;
+  create) { [ $# -ge 4 ] && [ $# -le 6 ]; } || gw_die "usage: $0 create NAME IP NETWORK SUBNET [SUITE [KIND]]"
+    create_all "$(IFS=,; echo "$*")" ;;
   create-all) create_all "$@" ;;
   # Lab hosts hold nothing to save: stopped without a grace period, all at once.
   destroy) [ $# -eq 0 ] || podman rm -f -t 0 "$@" >/dev/null 2>&1 || true ;;

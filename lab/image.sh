@@ -49,7 +49,6 @@ if [ "$kind" != base ]; then
       install -d /etc/postgresql-common/createcluster.d
       echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.d/00-lab-image.conf
       apt-get update -qq
-      # shellcheck disable=SC2086
       apt-get install -y -qq $PACKAGES >/dev/null
       apt-get clean
       rm -rf /var/lib/apt/lists/*' \
