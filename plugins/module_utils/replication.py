@@ -195,8 +195,13 @@ def rewind_argv(pg_rewind, data_dir, source_conninfo, config_file, restore_comma
 
 
 def quote_setting(value):
-    """postgresql.conf string quoting: embedded single quotes are doubled."""
-    return "'%s'" % str(value).replace("'", "''")
+    """A postgresql.conf string literal for value, quoted the way PostgreSQL's configuration scanner reads it
+    (src/backend/utils/misc/guc-file.l: the STRING token and GUC_scanstr). Inside single quotes a backslash
+    starts an escape (\\b \\f \\n \\r \\t, octal \\ddd; before any other character it stands for that
+    character), '' is one quote, and a raw line break ends the line. So backslashes are doubled, quotes doubled,
+    and line breaks written as \\n and \\r."""
+    text = str(value).replace('\\', '\\\\').replace("'", "''")
+    return "'%s'" % text.replace('\n', '\\n').replace('\r', '\\r')
 
 
 def slot_name_for(hostname):

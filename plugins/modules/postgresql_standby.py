@@ -178,9 +178,11 @@ seconds:
   sample: {"copy": 12.4, "streaming": 2.1}
 '''
 
+import contextlib
 import os
 import pwd
 import shutil
+import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -346,40 +348,97 @@ def owner_ids(user):
     return entry.pw_uid, entry.pw_gid
 
 
-def write_file(module, path, content, mode, user):
-    tmp = path + '.groundwork-tmp'
-    with open(tmp, 'w') as f:
-        f.write(content)
-    os.chmod(tmp, mode)
-    if os.geteuid() == 0:
-        uid, gid = owner_ids(user)
-        os.chown(tmp, uid, gid)
-    module.atomic_move(tmp, path)
+@contextlib.contextmanager
+def acting_as(user):
+    """Run the block with the user's uid, gid and groups as the effective ones (when root runs the module for
+    another user). The configuration and data directories belong to that user, who can rename, replace and
+    symlink entries in them at any time: a file root opened there by name could be anywhere on the host. Done
+    as their owner, a planted link leads nowhere its owner could not already write."""
+    if os.geteuid() != 0 or user == 'root':
+        yield
+        return
+    uid, gid = owner_ids(user)
+    groups, egid = os.getgroups(), os.getegid()
+    os.setgroups(os.getgrouplist(user, gid))
+    os.setegid(gid)
+    os.seteuid(uid)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+        os.setegid(egid)
+        os.setgroups(groups)
 
 
-def empty_data_dir(data_dir):
-    for entry in os.listdir(data_dir):
-        path = os.path.join(data_dir, entry)
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path)
-        else:
-            os.unlink(path)
+def write_file(path, content, mode, user):
+    """Replace path atomically with content, as user: a temporary file the kernel creates new (O_EXCL, never
+    through a link) in the same directory, its mode set on the open descriptor, flushed to disk, renamed over
+    path (which replaces a link at path rather than following it)."""
+    directory = os.path.dirname(path) or '.'
+    with acting_as(user):
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix='.%s.' % os.path.basename(path), suffix='.groundwork-tmp')
+        try:
+            with os.fdopen(fd, 'w') as f:
+                os.fchmod(f.fileno(), mode)
+                f.write(content)
+                f.flush()
+                os.fsync(f.fileno())
+            os.rename(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+
+def empty_data_dir(data_dir, user):
+    """Remove everything in the data directory (not lost+found, a mount point's), as its owner."""
+    with acting_as(user):
+        for entry in os.listdir(data_dir):
+            if entry == 'lost+found':
+                continue
+            path = os.path.join(data_dir, entry)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
 
 
 def ensure_data_dir(module):
+    """The data directory exists, is the owner's and is 0700. Created as the owner when the owner may create it
+    (the Debian layout: /var/lib/postgresql/<major> is theirs); otherwise (a parent only root may write) created
+    by root and handed over on its descriptor, opened without following a link."""
     data_dir = module.params['data_dir']
-    if not os.path.isdir(data_dir):
-        os.makedirs(data_dir, 0o700)
-    os.chmod(data_dir, 0o700)
-    if os.geteuid() == 0:
-        uid, gid = owner_ids(module.params['run_as'])
-        os.chown(data_dir, uid, gid)
+    user = module.params['run_as']
+    if not os.path.lexists(data_dir):
+        parent = os.path.dirname(os.path.abspath(data_dir))
+        try:
+            with acting_as(user):
+                os.makedirs(data_dir, 0o700)
+        except PermissionError:
+            if not os.path.isdir(parent):
+                os.makedirs(parent, 0o755)
+            os.mkdir(data_dir, 0o700)
+    if os.geteuid() == 0 and user != 'root':
+        try:
+            fd = os.open(data_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError as exc:
+            module.fail_json(msg='data_dir %s must be a directory, not a link or a file: %s' % (data_dir, exc))
+        try:
+            uid, gid = owner_ids(user)
+            os.fchown(fd, uid, gid)
+            os.fchmod(fd, 0o700)
+        finally:
+            os.close(fd)
+    else:
+        os.chmod(data_dir, 0o700)
 
 
 def configure(module, host, desired):
     params = module.params
-    write_file(module, params['conf_file'], render_standby_conf(desired), 0o644, params['run_as'])
-    write_file(module, os.path.join(params['data_dir'], 'standby.signal'), '', 0o600, params['run_as'])
+    write_file(params['conf_file'], render_standby_conf(desired), 0o644, params['run_as'])
+    write_file(os.path.join(params['data_dir'], 'standby.signal'), '', 0o600, params['run_as'])
 
 
 def wait_streaming(module, host):
@@ -428,7 +487,7 @@ def main():
     if action in ('rewind', 'reclone') and facts['running']:
         host.systemctl('stop')
     if action == 'reclone':
-        empty_data_dir(data_dir)
+        empty_data_dir(data_dir, params['run_as'])
     seconds = {}
     started = time.time()
     if action in ('clone', 'reclone'):

@@ -13,6 +13,9 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
 from labtest import host_fixture, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', '..', '.collections'))
+from ansible_collections.groundwork.stack.plugins.filter.pg_quote import pg_quote  # noqa: E402  pylint: disable=wrong-import-position
+
 CONVERGE = os.path.join(os.path.dirname(__file__), '..', 'converge.yml')
 # The index play alone (converge.yml imports it).
 INDEX = os.path.join(os.path.dirname(__file__), '..', 'index.yml')
@@ -109,6 +112,34 @@ def test_tuning_follows_the_memory_budget(db):
     assert local_sql(db, 'SHOW jit') == 'off'
     conf = db.file('/etc/postgresql/17/main/conf.d/90-groundwork.conf').content_string
     assert "shared_buffers = '256MB'" in conf and '# pgtune' in conf
+
+
+# Values that end a naively quoted postgresql.conf string early (a quote, a
+# backslash before a quote, a trailing backslash) or that the scanner would
+# unescape (\\n, an octal escape), quoted by the function the template
+# (pg_quote filter) and the standby module (primary_conninfo) use.
+QUOTING = ["it's", "back\\slash", "\\'", "ends with \\", "''", "\\n is not a newline", "\\101", "two\nlines",
+           "host='a' passfile='/srv/o\\'brien/.pgpass'"]
+
+
+def test_conf_quoting_reads_back_on_the_server(db):
+    lines = ''.join('groundwork_quoting.v%d = %s\n' % (i, pg_quote(v)) for i, v in enumerate(QUOTING))
+    path = '/etc/postgresql/17/main/conf.d/99-quoting-test.conf'
+    with db.sudo():
+        db.check_output('printf %%s %s > %s', lines, path)
+    try:
+        # pg_file_settings parses the files as they are now, without a reload.
+        rows = local_sql(db, "SELECT name || '=' || encode(convert_to(setting, 'UTF8'), 'hex') || '=' || "
+                             "coalesce(error, '') FROM pg_file_settings WHERE sourcefile = '%s' ORDER BY seqno" % path)
+    finally:
+        with db.sudo():
+            db.check_output('rm -f %s', path)
+    got = {}
+    for row in rows.splitlines():
+        name, value, error = row.split('=', 2)
+        assert error == '', row
+        got[int(name.rsplit('v', 1)[1])] = bytes.fromhex(value).decode()
+    assert got == dict(enumerate(QUOTING))
 
 
 def test_listens_on_loopback_and_its_own_address_only(db):

@@ -231,10 +231,15 @@ def test_sentinel_failover_promotes_the_replica(client):
         primary.run_test('systemctl start redis-server')
     assert wait_for(lambda: 'master_host:%s' % REPLICA_IP in cli(client, 'INFO', 'replication', user='admin').stdout, 60)
     # A re-run of the role keeps Sentinel's topology without restarting
-    # either server, and a second one changes nothing.
+    # either server, and a second one changes nothing. The first one runs at
+    # -vvv, which prints every remote command line and task environment: no
+    # password may appear in it (the Sentinel query sends its on stdin).
     pids = [h.check_output('systemctl show -P MainPID redis-server') for h in (primary, replica)]
-    rc, first = run_playbook(CONVERGE, timeout=1200)[:2]
+    rc, first = run_playbook(CONVERGE, timeout=1200, args=('-vvv',))[:2]
     assert rc == 0, first[-3000:]
+    assert 'SENTINEL' in first and 'get-master-addr-by-name' in first
+    leaked = [user for user, secret in SECRETS.items() if secret in first]
+    assert not leaked, 'passwords printed at -vvv: %s' % leaked
     assert 'RUNNING HANDLER [groundwork.stack.redis : Restart redis]' not in first
     rc, output, changed = run_playbook(CONVERGE, timeout=1200)
     assert rc == 0 and changed == 0, output[-3000:]

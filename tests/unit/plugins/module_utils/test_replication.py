@@ -281,3 +281,51 @@ def test_summarize_standby():
     assert out['role'] == 'standby'
     assert out['upstream']['host'] == '10.0.0.11' and out['upstream']['lag_bytes'] == 0
     assert r.summarize_replication(status, [], [], None)['upstream']['status'] == 'not connected'
+
+
+def scan_conf_string(literal):
+    """postgresql.conf's STRING token read back as guc-file.l does (GUC_scanstr), to check quote_setting
+    against; the Molecule postgresql verifier checks the same values against a real server."""
+    assert literal[0] == "'" and literal[-1] == "'" and '\n' not in literal
+    body, out, i = literal[1:-1], [], 0
+    escapes = {'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
+    while i < len(body):
+        c = body[i]
+        if c == '\\':
+            nxt = body[i + 1]
+            if nxt in escapes:
+                out.append(escapes[nxt])
+                i += 2
+            elif nxt in '01234567':
+                j = i + 1
+                while j < len(body) and j < i + 4 and body[j] in '01234567':
+                    j += 1
+                out.append(chr(int(body[i + 1:j], 8)))
+                i = j
+            else:
+                out.append(nxt)
+                i += 2
+        elif c == "'":
+            assert body[i + 1] == "'", 'a lone quote ends the string early: %r' % literal
+            out.append("'")
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return ''.join(out)
+
+
+NASTY = ["plain", "it's", "back\\slash", "\\'", "ends with \\", "''", "\\\\n", "tab\there", "two\nlines",
+         "/var/lib/o'brien/.pgpass", "host='a' passfile='/x\\'y'", "\\101 octal-looking"]
+
+
+@pytest.mark.parametrize('value', NASTY)
+def test_quote_setting_reads_back_as_the_value(value):
+    assert scan_conf_string(r.quote_setting(value)) == value
+
+
+def test_standby_conf_survives_a_quote_and_a_backslash_in_the_passfile():
+    desired = dict(DESIRED, passfile="/srv/o'brien\\pg/.pgpass", application_name="db'2")
+    line = [li for li in r.render_standby_conf(desired).splitlines() if li.startswith('primary_conninfo')][0]
+    parsed = r.parse_conninfo(scan_conf_string(line.split(' = ', 1)[1]))
+    assert parsed['passfile'] == desired['passfile'] and parsed['application_name'] == "db'2"

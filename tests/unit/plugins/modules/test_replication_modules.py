@@ -7,6 +7,12 @@ standby module's decisions in check mode against a faked host (no database)."""
 from __future__ import annotations
 
 import json
+import os
+import pathlib
+import pwd
+import shutil
+import stat
+import tempfile
 
 import pytest
 import yaml
@@ -159,3 +165,115 @@ def test_standby_fails_when_the_primary_is_unreachable(monkeypatch, tmp_path):
         with pytest.raises(Fail) as failed:
             postgresql_standby.main()
     assert 'cannot reach the primary 10.0.0.11:5432' in failed.value.args[0]['msg']
+
+
+# The standby module's file writes, in a directory its owner controls (the
+# audit's finding: root followed a link the postgres user had planted).
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason='switching to another user needs root')
+
+
+@pytest.fixture
+def open_tmp():
+    """A directory other users may traverse (pytest's tmp_path is under a 0700 directory of root's)."""
+    path = tempfile.mkdtemp(prefix='gw-standby-test-')
+    os.chmod(path, 0o755)
+    yield pathlib.Path(path)
+    shutil.rmtree(path)
+
+
+def owned_dir(tmp_path, user='nobody'):
+    uid, gid = postgresql_standby.owner_ids(user)
+    directory = tmp_path / 'conf.d'
+    directory.mkdir()
+    os.chown(str(directory), uid, gid)
+    return directory, uid
+
+
+def test_write_file_replaces_content_and_sets_mode(tmp_path):
+    path = tmp_path / 'standby.conf'
+    path.write_text('old\n')
+    postgresql_standby.write_file(str(path), 'new\n', 0o640, 'root' if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name)
+    assert path.read_text() == 'new\n'
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ['standby.conf']
+
+
+def test_write_file_replaces_a_link_instead_of_following_it(tmp_path):
+    victim = tmp_path / 'victim'
+    victim.write_text('untouched\n')
+    path = tmp_path / 'standby.conf'
+    path.symlink_to(victim)
+    # The name the old code wrote to, planted as a link as well.
+    (tmp_path / 'standby.conf.groundwork-tmp').symlink_to(victim)
+    postgresql_standby.write_file(str(path), 'new\n', 0o644, pwd.getpwuid(os.geteuid()).pw_name)
+    assert victim.read_text() == 'untouched\n'
+    assert not path.is_symlink() and path.read_text() == 'new\n'
+
+
+@needs_root
+def test_write_file_as_the_owner_cannot_reach_a_root_file(open_tmp):
+    tmp_path = open_tmp
+    directory, uid = owned_dir(tmp_path)
+    secret = tmp_path / 'root-only'
+    secret.write_text('root\n')
+    os.chmod(str(secret), 0o600)
+    target = directory / 'standby.signal'
+    target.symlink_to(secret)
+    postgresql_standby.write_file(str(target), '', 0o600, 'nobody')
+    assert secret.read_text() == 'root\n'
+    assert target.stat().st_uid == uid and not target.is_symlink()
+    assert os.geteuid() == 0 and os.getegid() == 0
+
+
+@needs_root
+def test_write_file_fails_where_the_owner_may_not_write(open_tmp):
+    tmp_path = open_tmp
+    directory = tmp_path / 'root-owned'
+    directory.mkdir(mode=0o755)
+    with pytest.raises(PermissionError):
+        postgresql_standby.write_file(str(directory / 'x.conf'), 'x\n', 0o644, 'nobody')
+    assert list(directory.iterdir()) == []
+    assert os.geteuid() == 0
+
+
+@needs_root
+def test_empty_data_dir_runs_as_the_owner_and_keeps_lost_and_found(open_tmp):
+    tmp_path = open_tmp
+    directory, uid = owned_dir(tmp_path)
+    outside = tmp_path / 'outside'
+    outside.mkdir()
+    (outside / 'keep').write_text('keep\n')
+    (directory / 'lost+found').mkdir()
+    (directory / 'base').mkdir()
+    (directory / 'linked').symlink_to(outside)
+    for p in (directory / 'base', directory / 'lost+found'):
+        os.chown(str(p), uid, -1)
+    postgresql_standby.empty_data_dir(str(directory), 'nobody')
+    assert sorted(p.name for p in directory.iterdir()) == ['lost+found']
+    assert (outside / 'keep').read_text() == 'keep\n'
+
+
+@needs_root
+def test_ensure_data_dir_refuses_a_link(open_tmp):
+    tmp_path = open_tmp
+    directory, uid = owned_dir(tmp_path)
+    elsewhere = tmp_path / 'elsewhere'
+    elsewhere.mkdir(mode=0o755)
+    data_dir = directory / 'main'
+    data_dir.symlink_to(elsewhere)
+
+    class Failed(Exception):
+        pass
+
+    class Module:
+        params = {'data_dir': str(data_dir), 'run_as': 'nobody'}
+
+        def fail_json(self, msg):
+            raise Failed(msg)
+
+    with pytest.raises(Failed, match='not a link'):
+        postgresql_standby.ensure_data_dir(Module())
+    assert elsewhere.stat().st_uid == 0 and stat.S_IMODE(elsewhere.stat().st_mode) == 0o755
+    data_dir.unlink()
+    postgresql_standby.ensure_data_dir(Module())
+    assert data_dir.stat().st_uid == uid and stat.S_IMODE(data_dir.stat().st_mode) == 0o700
