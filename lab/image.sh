@@ -25,51 +25,31 @@ source "$(dirname "$0")/env.sh"
 suite="${1:-$GW_SUITE}"
 kind="${2:-base}"
 
-# The packages of a kind, one per line: its list's own, and those of the
-# kinds it names on an "include KIND" line (a layer is always built on the
-# base image, never on another layer). A "norecommends PACKAGE" line is
-# installed without recommends, as a role's apt task with
-# install_recommends: false installs it; it comes out as PACKAGE/norecommends.
-kind_packages() {
-  local file="$GW_ROOT/lab/image/packages-$1.txt" line
-  [ -f "$file" ] || gw_die "no package list for the image kind '$1' ($file)"
-  while read -r line; do
-    case $line in
-      '' | '#'*) ;;
-      include\ *) kind_packages "${line#include }" ;;
-      norecommends\ *) echo "${line#norecommends }/norecommends" ;;
-      *) echo "$line" ;;
-    esac
-  done <"$file"
-}
-
 if [ "$kind" != base ]; then
   packages="$GW_ROOT/lab/image/packages-$kind.txt"
-  list=$(kind_packages "$kind" | sort -u | xargs)
-  with=$(tr ' ' '\n' <<<"$list" | grep -v /norecommends | xargs || true)
-  without=$(tr ' ' '\n' <<<"$list" | grep /norecommends | sed 's|/norecommends$||' | xargs || true)
+  [ -f "$packages" ] || gw_die "no package list for the image kind '$kind' ($packages)"
   base_image=$("$0" "$suite")
-  layer="$GW_IMAGE_REPO-$kind:$suite-$( (echo "$base_image"; echo "$list") | sha256sum | cut -c1-12)"
+  layer="$GW_IMAGE_REPO-$kind:$suite-$( (echo "$base_image"; cat "$packages") | sha256sum | cut -c1-12)"
   mkdir -p "$GW_STATE"
   # Scenarios start at the same time: one of them builds, the others wait.
   exec 9>"$GW_STATE/image-$kind.lock"
   flock 9
   if ! podman image exists "$layer"; then
-    gw_log "building $layer (packages of $(basename "$packages"): $list)"
+    gw_log "building $layer (packages of $(basename "$packages"))"
     "$GW_ROOT/lab/apt-cache.sh" start
     builder="gw-image-build-$kind-$$"
+    list=$(grep -v '^#' "$packages" | xargs)
     # No systemd in the build container: postinst scripts enable services
     # without starting them; they start when a host boots from the layer.
     # The cluster a server package would create is suppressed as the
     # postgresql role does it, in a file of the image's own.
     # shellcheck disable=SC2016
-    podman run --name "$builder" -e "PACKAGES=$with" -e "NORECOMMENDS=$without" "$base_image" bash -euc '
+    podman run --name "$builder" -e "PACKAGES=$list" "$base_image" bash -euc '
       export DEBIAN_FRONTEND=noninteractive
       install -d /etc/postgresql-common/createcluster.d
       echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.d/00-lab-image.conf
       apt-get update -qq
-      if [ -n "$PACKAGES" ]; then apt-get install -y -qq $PACKAGES >/dev/null; fi
-      if [ -n "$NORECOMMENDS" ]; then apt-get install -y -qq --no-install-recommends $NORECOMMENDS >/dev/null; fi
+      apt-get install -y -qq $PACKAGES >/dev/null
       apt-get clean
       rm -rf /var/lib/apt/lists/*' \
       || { podman rm -f "$builder" >/dev/null 2>&1; gw_die "installing the packages of $kind failed"; }

@@ -73,6 +73,7 @@ options:
     description:
       - Further libpq connection parameters (for example C(connect_timeout) or C(application_name)).
       - They take precedence over the options above.
+      - Not shown in the task's output (it may carry a password).
     type: dict
     default: {}
 notes:

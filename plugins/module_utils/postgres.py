@@ -63,7 +63,8 @@ def postgres_argument_spec(**module_options):
         ca_cert=dict(type='str', aliases=['ssl_rootcert']),
         ssl_cert=dict(type='path'),
         ssl_key=dict(type='path', no_log=False),
-        connect_params=dict(type='dict', default={}),
+        # May carry a password or a key: never shown in the module's invocation.
+        connect_params=dict(type='dict', default={}, no_log=True),
     )
     spec.update(module_options)
     return spec

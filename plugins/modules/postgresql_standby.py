@@ -437,7 +437,7 @@ def ensure_data_dir(module):
 
 def configure(module, host, desired):
     params = module.params
-    write_file(params['conf_file'], render_standby_conf(desired), 0o644, params['run_as'])
+    write_file(params['conf_file'], render_standby_conf(desired), 0o640, params['run_as'])
     write_file(os.path.join(params['data_dir'], 'standby.signal'), '', 0o600, params['run_as'])
 
 

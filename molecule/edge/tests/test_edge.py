@@ -262,7 +262,8 @@ def test_secret_arrives_as_credential_not_environment(name, pebble_root):
         cred = app.file('/etc/groundwork/api/credentials/app_secret')
         assert (cred.user, cred.group, cred.mode) == ('root', 'root', 0o400)
     # The service user cannot read the credential file itself.
-    assert app.run('sudo -u gw-api cat /etc/groundwork/api/credentials/app_secret').rc != 0
+    denied = app.run('sudo -u gw-api cat /etc/groundwork/api/credentials/app_secret')
+    assert denied.rc != 0 and 'Permission denied' in denied.stderr, denied.stderr
 
 
 @pytest.mark.parametrize('name', APP_HOSTS)
@@ -274,6 +275,21 @@ def test_units_meet_the_exposure_goal(name, unit):
     print('systemd-analyze security %s on %s: %.1f' % (unit, name, score))
     assert score <= EXPOSURE_GOAL
     assert app.service(unit).is_running
+
+
+WORKER_ARGS = ['--label', '50% of $HOME "q" o\'k \\x']
+
+
+@pytest.mark.parametrize('name', APP_HOSTS)
+def test_worker_receives_its_arguments_as_written(name):
+    # systemd reads %, $, quotes and backslashes in Exec lines: the unit must
+    # quote them so the program gets the inventory's argv unchanged.
+    app = lab_host(name)
+    with app.sudo():
+        log = app.check_output('journalctl -u gw-worker.service -o cat --no-pager')
+    started = [line for line in log.splitlines() if line.startswith('worker started argv=')]
+    assert started, log[-2000:]
+    assert json.loads(started[-1].split('=', 1)[1]) == WORKER_ARGS
 
 
 def test_workers_follow_the_memory_budget():

@@ -91,14 +91,18 @@ def test_postgres_exporter_role_has_pg_monitor_and_nothing_else(db):
 
 
 def test_exporter_secrets_are_credentials_not_environment_or_command_line(db):
-    for unit, secret in (('prometheus-postgres-exporter', PG_PASSWORD), ('prometheus-redis-exporter', REDIS_PASSWORD)):
+    for unit, secret, credential in (('prometheus-postgres-exporter', PG_PASSWORD, 'postgres-password'),
+                                     ('prometheus-redis-exporter', REDIS_PASSWORD, 'redis-passwords.json')):
         with db.sudo():
             shown = db.check_output('systemctl show %s -p Environment -p ExecStart -p LoadCredential', unit)
             pid = db.check_output('systemctl show -P MainPID %s', unit)
             cmdline = db.check_output('tr "\\0" " " < /proc/%s/cmdline', pid)
             environ = db.check_output('tr "\\0" "\\n" < /proc/%s/environ', pid)
         assert secret not in shown + cmdline + environ
-        assert 'LoadCredential=' in shown or 'LoadCredential' in shown
+        # The unit loads the secret's file as a credential (systemctl always
+        # prints an empty LoadCredential= line, so the name is what counts).
+        loaded = [line for line in shown.splitlines() if line.startswith('LoadCredential=')]
+        assert loaded and '/etc/groundwork/monitoring/%s' % credential in loaded[0], shown
     for name in ('postgres-password', 'redis-passwords.json', 'redis-password'):
         f = db.file('/etc/groundwork/monitoring/%s' % name)
         with db.sudo():

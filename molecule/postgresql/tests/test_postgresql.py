@@ -142,6 +142,19 @@ def test_conf_quoting_reads_back_on_the_server(db):
     assert got == dict(enumerate(QUOTING))
 
 
+def test_configuration_files_are_not_world_readable(db):
+    with db.sudo():
+        readable = db.check_output('find /etc/postgresql/17/main -type f -perm -o=r')
+    assert readable == ''
+    denied = db.run('sudo -u nobody cat /etc/postgresql/17/main/conf.d/90-groundwork.conf')
+    assert denied.rc != 0 and 'Permission denied' in denied.stderr
+    # Other users' clients still find the cluster (pg_wrapper reads its
+    # configuration): the server itself answers, and refuses a role it does
+    # not know.
+    other = db.run('sudo -u nobody psql -X -h /var/run/postgresql -p 5432 -d postgres -c "SELECT 1"')
+    assert other.rc != 0 and 'role "nobody" does not exist' in other.stderr, other.stderr
+
+
 def test_listens_on_loopback_and_its_own_address_only(db):
     assert local_sql(db, 'SHOW listen_addresses') == 'localhost,%s' % DB_IP
     listening = db.socket('tcp://0.0.0.0:5432')
@@ -247,6 +260,24 @@ def test_changing_m_rebuilds_the_index_once(db):
     finally:
         run_playbook(INDEX)
     assert _index_options(db) == 'hnsw m=16,ef_construction=64'
+
+
+def _partial_index(db):
+    return local_sql(db, "SELECT pg_get_expr(indpred, indrelid) FROM pg_index "
+                         "WHERE indexrelid = 'items_live_embedding_idx'::regclass AND indisvalid", dbname='app')
+
+
+def test_partial_index_predicate_is_compared_as_the_server_prints_it(db):
+    # Converge and idempotence built it from "status = 'live'" and left it
+    # alone although the server prints the predicate with a cast.
+    assert _partial_index(db) == "(status = 'live'::text)"
+    try:
+        rc, output, changed = run_playbook(INDEX, {'pgvector_test_predicate': "status <> 'gone'"})
+        assert rc == 0 and changed >= 1, output[-3000:]
+        assert _partial_index(db) == "(status <> 'gone'::text)"
+    finally:
+        run_playbook(INDEX)
+    assert _partial_index(db) == "(status = 'live'::text)"
 
 
 @pytest.mark.parametrize('extra_vars, named', [

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -21,7 +22,9 @@ def _stop(signum, frame):  # pylint: disable=unused-argument
 def main():
     signal.signal(signal.SIGTERM, _stop)
     interval = float(os.environ.get('GW_WORKER_INTERVAL', '5'))
-    print('worker started', flush=True)
+    # The arguments as the program received them (the verifier compares them
+    # with the inventory's command: systemd quoting).
+    print('worker started argv=%s' % json.dumps(sys.argv[1:]), flush=True)
     while RUNNING:
         print('heartbeat', flush=True)
         time.sleep(interval)

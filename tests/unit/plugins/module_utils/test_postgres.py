@@ -83,6 +83,8 @@ def test_argument_spec_options_and_secrets():
         'ssl_mode', 'ca_cert', 'ssl_cert', 'ssl_key', 'connect_params',
     }
     assert spec['login_password']['no_log'] is True
+    # connect_params may carry a password (audit finding): hidden as well.
+    assert spec['connect_params']['no_log'] is True
     assert spec['ssl_mode']['choices'] == ['allow', 'disable', 'prefer', 'require', 'verify-ca', 'verify-full']
     assert spec['login_port'] == {'type': 'int', 'default': 5432}
 

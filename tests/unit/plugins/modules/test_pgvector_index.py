@@ -125,6 +125,21 @@ def index_row(name='docs_hnsw', table='docs', method='hnsw', opclass='vector_cos
                     ' WHERE %s' % predicate if predicate else ''))
 
 
+# How PostgreSQL 17 prints the WHERE clause of
+#   CREATE TEMPORARY VIEW v AS SELECT 1 AS one FROM "public"."docs" WHERE (<predicate>)
+# through pg_get_viewdef(), for docs(status text, category integer): recorded
+# from a real server (psql on a lab host of the postgresql scenario), keyed by
+# the predicate as the module sends it.
+SERVER_WHERE = {
+    "status = 'live'": "(status = 'live'::text)",
+    "(status = 'live'::text)": "(status = 'live'::text)",
+    "status = 'gone'": "(status = 'gone'::text)",
+    "(status = 'x'::text)": "(status = 'x'::text)",
+    'category = 1': '(category = 1)',
+    '(category = 1)': '(category = 1)',
+}
+
+
 class FakeDB:
     """Answers the modules' queries from ``indexes`` and applies their DDL to it."""
 
@@ -164,9 +179,11 @@ class FakeDB:
                     {'name': 'max_parallel_workers', 'setting': '8', 'unit': None}]
         if sql.startswith('CREATE TEMPORARY VIEW'):
             match = re.match(r'CREATE TEMPORARY VIEW "(\w+)" AS SELECT 1 AS one FROM .* WHERE \((.*)\)$', sql)
-            # The server adds casts to literals; comparing needs them in both renderings.
-            self.views['pg_temp.' + match.group(1)] = ' SELECT 1 AS one\n   FROM docs\n  WHERE (%s);' % (
-                pv.normalize_predicate(match.group(2)).replace('::text', ''))
+            # The server's own answer, recorded (SERVER_WHERE), never worked
+            # out by the module's functions: a predicate without a recording
+            # fails the test rather than agreeing with itself.
+            self.views['pg_temp.' + match.group(1)] = ' SELECT 1 AS one\n   FROM docs\n  WHERE %s;' % (
+                SERVER_WHERE[match.group(2)])
             return []
         if 'pg_get_viewdef' in sql:
             return [{'viewdef': self.views[params['view']]}]
