@@ -128,8 +128,9 @@ def index_row(name='docs_hnsw', table='docs', method='hnsw', opclass='vector_cos
 # How PostgreSQL 17 prints the WHERE clause of
 #   CREATE TEMPORARY VIEW v AS SELECT 1 AS one FROM "public"."docs" WHERE (<predicate>)
 # through pg_get_viewdef(), for docs(status text, category integer): recorded
-# from a real server (psql on a lab host of the postgresql scenario), keyed by
-# the predicate as the module sends it.
+# from a real server (PostgreSQL 17.12 of Debian 13, the lab's pg image,
+# 2026-12-06), keyed by the predicate as the module sends it. The whole
+# viewdef read ' SELECT 1 AS one\n   FROM docs\n  WHERE <this>;'.
 SERVER_WHERE = {
     "status = 'live'": "(status = 'live'::text)",
     "(status = 'live'::text)": "(status = 'live'::text)",
