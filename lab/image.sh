@@ -114,8 +114,13 @@ chroot "$rootfs" useradd --create-home --shell /bin/bash --groups sudo debian
 echo 'debian ALL=(ALL) NOPASSWD:ALL' >"$rootfs/etc/sudoers.d/90-cloud-init-users"
 chmod 0440 "$rootfs/etc/sudoers.d/90-cloud-init-users"
 
-# Units that make no sense in a container.
-for unit in getty@tty1.service console-getty.service systemd-firstboot.service; do
+# Units that make no sense in a container. apt's daily timers too: a lab
+# host lives for minutes, and their runs (apt-daily-upgrade fires between
+# 06:00 and 07:00, then installs the image's pending security updates) took
+# the dpkg lock from a converge for minutes at that time of day. The base role
+# configures unattended upgrades all the same; its scenario checks them with a
+# dry run, and applies security updates on the first converge itself.
+for unit in getty@tty1.service console-getty.service systemd-firstboot.service apt-daily.timer apt-daily-upgrade.timer; do
   chroot "$rootfs" systemctl mask "$unit" >/dev/null 2>&1 || true
 done
 : >"$rootfs/etc/machine-id"
