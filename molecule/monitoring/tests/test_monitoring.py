@@ -99,10 +99,12 @@ def test_exporter_secrets_are_credentials_not_environment_or_command_line(db):
             cmdline = db.check_output('tr "\\0" " " < /proc/%s/cmdline', pid)
             environ = db.check_output('tr "\\0" "\\n" < /proc/%s/environ', pid)
         assert secret not in shown + cmdline + environ
-        # The unit loads the secret's file as a credential (systemctl always
-        # prints an empty LoadCredential= line, so the name is what counts).
-        loaded = [line for line in shown.splitlines() if line.startswith('LoadCredential=')]
-        assert loaded and '/etc/groundwork/monitoring/%s' % credential in loaded[0], shown
+        # systemd loaded the secret as a credential of the running service
+        # (systemctl show prints LoadCredential= as "[unprintable]", so the
+        # service's credentials directory is what shows it).
+        with db.sudo():
+            loaded = db.check_output('ls /run/credentials/%s.service', unit).split()
+        assert credential in loaded, loaded
     for name in ('postgres-password', 'redis-passwords.json', 'redis-password'):
         f = db.file('/etc/groundwork/monitoring/%s' % name)
         with db.sudo():

@@ -110,7 +110,8 @@ def test_tuning_follows_the_memory_budget(db):
     assert local_sql(db, 'SHOW effective_cache_size') == '768MB'
     assert local_sql(db, 'SHOW max_connections') == '200'
     assert local_sql(db, 'SHOW jit') == 'off'
-    conf = db.file('/etc/postgresql/17/main/conf.d/90-groundwork.conf').content_string
+    with db.sudo():  # not world-readable
+        conf = db.file('/etc/postgresql/17/main/conf.d/90-groundwork.conf').content_string
     assert "shared_buffers = '256MB'" in conf and '# pgtune' in conf
 
 
