@@ -437,11 +437,14 @@ def test_rolling_deploy_keeps_the_site_up(web, pebble_root):
     thread = threading.Thread(target=load)
     thread.start()
     try:
-        rc, output = run_playbook(os.path.join(ROOT, 'playbooks', 'deploy.yml'))[:2]
+        # -v prints every loop item: the services' secrets must not be in them.
+        rc, output = run_playbook(os.path.join(ROOT, 'playbooks', 'deploy.yml'), args=('-v',))[:2]
     finally:
         stop.set()
         thread.join()
     assert rc == 0, output[-3000:]
+    leaked = [s for s in (APP_SECRET, 'molecule-redis-Secret-1', 'molecule-edge-db-Secret-1') if s in output]
+    assert not leaked, 'secrets printed at -v: %s' % leaked
     assert 'Take the host out of the nginx upstreams' in output
     assert len(codes) > 10
     assert set(codes) == {'200'}, codes
