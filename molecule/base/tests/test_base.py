@@ -236,9 +236,11 @@ def test_needrestart_lists_and_never_restarts(host):
     assert mode == 'l'
 
 
-def test_first_converge_applied_the_pending_security_updates(host):
+def test_first_converge_applied_the_pending_security_updates(host, name):
     # The image is a plain debootstrap of the release: the security suite
     # had updates for it, and the first converge installed them all.
+    if name != 'gw-mol-base':
+        pytest.skip('security updates are applied on the trixie host only (converge.yml)')
     with host.sudo():
         pending = host.check_output('apt list --upgradable 2>/dev/null | grep -- "-security" || true')
     assert pending == '', pending
