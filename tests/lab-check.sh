@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The README's first command, as a test: `bash lab/lab.sh up` brings up the
+# all-in-one lab (inventories/lab, the inventory as shipped) and runs the
+# whole site.yml on it; a second site.yml run must change nothing; then the
+# services answer the way a user expects; then `lab/lab.sh down`. It is the
+# suite's one run of the complete site.yml with every layer at once (the
+# Molecule scenarios apply the roles they test).
+#
+#   tests/lab-check.sh [PHASES_FILE]
+#
+# PHASES_FILE gets "action<TAB>seconds" lines (create+converge, idempotence,
+# verify, destroy) for the timing table of tests/run-all.sh. Refuses to run
+# when the lab's host already exists (someone's lab is up: it is not this
+# script's to remove), unless GW_LAB_CHECK_REPLACE=1.
+set -uo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root" || exit 1
+# shellcheck source=lab/env.sh
+source lab/env.sh
+
+phases=${1:-/dev/null}
+: >"$phases"
+inventory=inventories/lab
+host=gw-aio
+ip=10.213.0.10
+log_dir=tests/output
+mkdir -p "$log_dir"
+
+if podman container exists "$host" && [ "${GW_LAB_CHECK_REPLACE:-0}" != 1 ]; then
+  echo "lab-check: the lab host $host exists (your lab is up); not touching it." >&2
+  echo "lab-check: run 'bash lab/lab.sh down' first, or GW_LAB_CHECK_REPLACE=1 to replace it." >&2
+  exit 3
+fi
+
+failed=0
+phase() {  # phase NAME COMMAND...: run, time, record
+  local name=$1 start rc
+  shift
+  start=$(date +%s)
+  "$@"
+  rc=$?
+  printf '%s\t%s\n' "$name" "$(($(date +%s) - start))" >>"$phases"
+  return $rc
+}
+fail() { echo "lab-check FAILED: $*" >&2; failed=1; }
+
+# shellcheck disable=SC2317  # on_host and verify are run through phase()
+on_host() {
+  ssh -n -i "$GW_STATE/ssh/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no \
+    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "debian@$ip" "$@"
+}
+
+# What a user of the all-in-one lab expects of it.
+# shellcheck disable=SC2317
+verify() {
+  local ok=1 out
+  # Every service of the all-in-one layout runs.
+  for unit in postgresql@17-main pgbouncer redis-server nginx fail2ban ufw; do
+    on_host systemctl is-active --quiet "$unit" || { echo "not active: $unit"; ok=0; }
+  done
+  # The firewall is on with a default deny.
+  out=$(on_host sudo ufw status verbose)
+  if ! grep -q '^Status: active' <<<"$out" || ! grep -q 'Default: deny (incoming)' <<<"$out"; then
+    echo "ufw is not active with default deny: $out"; ok=0
+  fi
+  # PostgreSQL refuses a connection without TLS, even from the host itself.
+  out=$(on_host "psql 'host=$ip dbname=postgres user=postgres sslmode=disable connect_timeout=5' -c 'SELECT 1'" 2>&1)
+  grep -q 'no encryption' <<<"$out" || { echo "PostgreSQL took (or refused oddly) a plain connection: $out"; ok=0; }
+  # Redis answers on its TLS port, and to nothing without a password.
+  out=$(on_host "redis-cli --tls --insecure -h $ip -p 6380 PING" 2>&1)
+  grep -q 'NOAUTH' <<<"$out" || { echo "Redis over TLS: expected NOAUTH, got: $out"; ok=0; }
+  # nginx refuses the TLS handshake for a host name it does not serve (curl: 35).
+  out=$(on_host "curl -sk -o /dev/null --resolve unknown.invalid:443:$ip https://unknown.invalid/; echo rc=\$?" 2>&1)
+  grep -q 'rc=35' <<<"$out" || { echo "nginx: expected a refused handshake for an unknown name, got: $out"; ok=0; }
+  # fail2ban has its sshd jail and never bans the controller's network.
+  out=$(on_host sudo fail2ban-client get sshd ignoreip 2>&1)
+  grep -q '10.213.0.1/32' <<<"$out" || { echo "fail2ban's sshd jail does not ignore the admin network: $out"; ok=0; }
+  [ "$ok" -eq 1 ]
+}
+
+# Clean start, as on a fresh machine (a host left by an aborted run goes).
+lab/lab.sh down "$inventory" >/dev/null 2>&1 || true
+
+if ! phase converge bash lab/lab.sh up; then
+  fail "bash lab/lab.sh up"
+else
+  # A second run of site.yml changes nothing.
+  phase idempotence bash -c "ansible-playbook -i '$inventory' site.yml >'$log_dir/lab-idempotence.log' 2>&1"
+  rc=$?
+  recap=$(sed -n '/PLAY RECAP/,$p' "$log_dir/lab-idempotence.log")
+  echo "$recap"
+  if [ $rc -ne 0 ]; then
+    tail -40 "$log_dir/lab-idempotence.log" >&2
+    fail "the second site.yml run failed (rc=$rc)"
+  elif ! grep -Eq "^$host +: ok=[0-9]+ +changed=0 " <<<"$recap"; then
+    grep -B2 -A12 '^changed:' "$log_dir/lab-idempotence.log" | head -80 >&2
+    fail "the second site.yml run changed something (not idempotent)"
+  fi
+
+  phase verify verify || fail "the lab's services do not behave as documented"
+fi
+
+phase destroy bash lab/lab.sh down "$inventory" || fail "bash lab/lab.sh down"
+if [ $failed -eq 0 ]; then echo "lab-check: ok"; fi
+exit $failed
