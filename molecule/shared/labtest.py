@@ -31,8 +31,13 @@ def ssh_argv(address, user, command='true', options=()):
             ] + list(options) + ['%s@%s' % (user, address), command]
 
 
-def ssh(address, user, command='true', options=(), timeout=30):
-    """Log in to ``address`` as ``user`` with the lab key and run ``command``."""
+def ssh(address, user, command='true', options=(), timeout=90):
+    """Log in to ``address`` as ``user`` with the lab key and run ``command``.
+
+    The timeout is generous: on a loaded CI machine one login to the Debian 12 host of the base scenario
+    once took over 30 s (2026-12-06; the same login took 0.5 s when re-run), which failed a test of what
+    the session sees, not of how fast it starts.
+    """
     return subprocess.run(ssh_argv(address, user, command, options), capture_output=True, text=True,
                           timeout=timeout, check=False)
 
