@@ -58,7 +58,7 @@ on_host() {
 verify() {
   local ok=1 out
   # Every service of the all-in-one layout runs.
-  for unit in postgresql@17-main pgbouncer redis-server nginx fail2ban ufw; do
+  for unit in postgresql@17-main pgbouncer redis-server nginx fail2ban; do
     on_host systemctl is-active --quiet "$unit" || { echo "not active: $unit"; ok=0; }
   done
   # The firewall is on with a default deny.
@@ -66,12 +66,21 @@ verify() {
   if ! grep -q '^Status: active' <<<"$out" || ! grep -q 'Default: deny (incoming)' <<<"$out"; then
     echo "ufw is not active with default deny: $out"; ok=0
   fi
-  # PostgreSQL refuses a connection without TLS, even from the host itself.
-  out=$(on_host "psql 'host=$ip dbname=postgres user=postgres sslmode=disable connect_timeout=5' -c 'SELECT 1'" 2>&1)
-  grep -q 'no encryption' <<<"$out" || { echo "PostgreSQL took (or refused oddly) a plain connection: $out"; ok=0; }
-  # Redis answers on the host's address, and to nothing without a password.
-  out=$(on_host "redis-cli -h $ip -p 6379 PING" 2>&1)
+  # PostgreSQL refuses a TCP connection without TLS, even on loopback, and
+  # listens on loopback only: in the all-in-one layout no other host needs
+  # it. (psql by its path: its configuration is not readable by others, so
+  # Debian's pg_wrapper cannot look the cluster up for this user.)
+  psql=/usr/lib/postgresql/17/bin/psql
+  out=$(on_host "$psql 'host=127.0.0.1 dbname=postgres user=postgres sslmode=disable connect_timeout=5' -c 'SELECT 1'" 2>&1)
+  grep -q 'rejects connection .* no encryption' <<<"$out" || { echo "PostgreSQL: expected a refused plain connection, got: $out"; ok=0; }
+  out=$(on_host "$psql 'host=$ip dbname=postgres user=postgres sslmode=require connect_timeout=5' -c 'SELECT 1'" 2>&1)
+  grep -q 'Connection refused' <<<"$out" || { echo "PostgreSQL: expected nothing on $ip, got: $out"; ok=0; }
+  # Redis answers nothing without a password, and only on loopback: in the
+  # all-in-one layout no other host needs it.
+  out=$(on_host "redis-cli -h 127.0.0.1 -p 6379 PING" 2>&1)
   grep -q 'NOAUTH' <<<"$out" || { echo "Redis: expected NOAUTH, got: $out"; ok=0; }
+  out=$(on_host "redis-cli -h $ip -p 6379 PING" 2>&1)
+  grep -q 'Connection refused' <<<"$out" || { echo "Redis: expected nothing on $ip, got: $out"; ok=0; }
   # nginx refuses the TLS handshake for a host name it does not serve (curl: 35).
   out=$(on_host "curl -sk -o /dev/null --resolve unknown.invalid:443:$ip https://unknown.invalid/; echo rc=\$?" 2>&1)
   grep -q 'rc=35' <<<"$out" || { echo "nginx: expected a refused handshake for an unknown name, got: $out"; ok=0; }
