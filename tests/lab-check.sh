@@ -44,14 +44,12 @@ phase() {  # phase NAME COMMAND...: run, time, record
 }
 fail() { echo "lab-check FAILED: $*" >&2; failed=1; }
 
+# bench/ssh.sh's one multiplexed connection per host: ufw rate-limits new
+# SSH connections, even from the admin network (6 in 30 s).
+# shellcheck source=bench/ssh.sh
+source bench/ssh.sh
 # shellcheck disable=SC2317  # on_host and verify are run through phase()
-# One multiplexed SSH connection: ufw rate-limits new SSH connections, even
-# from the admin network (6 in 30 s).
-on_host() {
-  ssh -n -i "$GW_STATE/ssh/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no \
-    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ControlMaster=auto \
-    -o "ControlPath=$GW_STATE/lab-check-%C" -o ControlPersist=60 "debian@$ip" "$@"
-}
+on_host() { on "$ip" "$@"; }
 
 # What a user of the all-in-one lab expects of it.
 # shellcheck disable=SC2317
@@ -112,7 +110,6 @@ else
   phase verify verify || fail "the lab's services do not behave as documented"
 fi
 
-ssh -O exit -o "ControlPath=$GW_STATE/lab-check-%C" "debian@$ip" 2>/dev/null || true
 phase destroy bash lab/lab.sh down "$inventory" || fail "bash lab/lab.sh down"
 if [ $failed -eq 0 ]; then echo "lab-check: ok"; fi
 exit $failed
