@@ -91,7 +91,8 @@ finish_one() {
 for s in "${scenarios[@]}"; do
   while [ "${#pid_scenario[@]}" -ge "$jobs" ]; do finish_one; done
   scenario_start[$s]=$(date +%s)
-  rm -f "tests/output/phases-$s.tsv"
+  # The verifier's own playbook runs go to tests/output/<scenario>/ (labtest.run_playbook).
+  rm -rf "tests/output/phases-$s.tsv" "tests/output/$s"
   printf '===== molecule: %s started =====\n' "$s"
   if [ "$s" = lab ]; then
     # Not a Molecule scenario: the README's `bash lab/lab.sh up` on the

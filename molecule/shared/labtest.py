@@ -19,6 +19,8 @@ import tempfile
 import pytest
 import testinfra
 
+_RUNS = {'count': 0}
+
 ROOT = os.environ.get('MOLECULE_PROJECT_DIRECTORY', os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..')))
 LAB_KEY = os.path.join(ROOT, '.lab', 'ssh', 'id_ed25519')
 
@@ -73,8 +75,27 @@ def run_playbook(playbook, extra_vars=None, limit=None, timeout=600, inventories
         if tmp:
             os.unlink(tmp.name)
     output = proc.stdout + proc.stderr
+    _keep_output(playbook, argv, proc.returncode, output)
     changed = [int(n) for n in re.findall(r'changed=(\d+)', output)]
     return proc.returncode, output, sum(changed)
+
+
+def _keep_output(playbook, argv, returncode, output):
+    """Keep a verifier's playbook run (with its per-task timings) in tests/output/<scenario>/.
+
+    Numbered in run order, so a slow or failed drill can be read after the suite; the command line is
+    written without its -e values, which may hold test secrets.
+    """
+    scenario = os.environ.get('MOLECULE_SCENARIO_NAME')
+    if not scenario:
+        return
+    directory = os.path.join(ROOT, 'tests', 'output', scenario)
+    os.makedirs(directory, exist_ok=True)
+    _RUNS['count'] += 1
+    shown = [a for i, a in enumerate(argv) if a != '-e' and (i == 0 or argv[i - 1] != '-e')]
+    name = '%03d-%s.log' % (_RUNS['count'], os.path.splitext(os.path.basename(playbook))[0])
+    with open(os.path.join(directory, name), 'w', encoding='utf-8') as handle:
+        handle.write('# %s\n# rc=%d\n%s' % (' '.join(shown), returncode, output))
 
 
 def lab_host(name, sudo=False):
