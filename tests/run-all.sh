@@ -2,7 +2,8 @@
 # The whole test suite, as CI runs it: installs its own prerequisites, then
 # yamllint, ansible-lint (production profile, no skip list), changelog lint,
 # ansible-test sanity (no ignore entries), pytest unit tests, a build +
-# offline install of the collection tarball, every Molecule scenario
+# offline install of the collection tarball, every shipped inventory through
+# the offline preflight (tests/inventories.sh), every Molecule scenario
 # (converge, idempotence, verify), and the lab check (tests/lab-check.sh: the
 # README's `bash lab/lab.sh up`, idempotent, services as documented; listed
 # as the scenario `lab`). Prints the time of each stage and exits non-zero if
@@ -62,6 +63,7 @@ static_checks() {
   static_stage "ansible-test sanity" bash tests/sanity.sh
   static_stage "unit tests (pytest)" pytest
   static_stage "collection build + install" bash tests/build_install.sh
+  static_stage "inventories (offline preflight)" bash tests/inventories.sh
 }
 mkdir -p tests/output
 static_tsv=tests/output/static.tsv
@@ -140,7 +142,7 @@ while IFS=$'\t' read -r n t r; do
   [ "$r" = ok ] || failed=$((failed + 1))
 done <"$static_tsv"
 for n in "yamllint" "ansible-lint (production)" "changelog fragments" "ansible-test sanity" "unit tests (pytest)" \
-    "collection build + install"; do
+    "collection build + install" "inventories (offline preflight)"; do
   grep -q "^$n"$'\t' "$static_tsv" || { names+=("$n"); times+=(0); results+=("FAILED (did not run)"); failed=$((failed + 1)); }
 done
 

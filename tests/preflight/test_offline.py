@@ -1,0 +1,126 @@
+# -*- coding: utf-8 -*-
+# Copyright: groundwork.stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""playbooks/preflight.yml offline (no host contacted) on the all-in-one lab inventory.
+
+Run by tests/inventories.sh (a stage of tests/run-all.sh): bad input of every kind is caught, each
+problem on its own line naming the variable and the rule, all of them in one run; and every numeric
+or boolean input of every role given as a command-line string (-e key=value) is accepted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+
+import pytest
+import yaml
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+PREFLIGHT = os.path.join(ROOT, 'playbooks', 'preflight.yml')
+LAB = os.path.join(ROOT, 'inventories', 'lab')
+HOST = 'gw-aio'
+
+
+def preflight(*extra, inventory=LAB):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'), ANSIBLE_NOCOLOR='1',
+               ANSIBLE_FORCE_COLOR='0', ANSIBLE_CALLBACK_RESULT_FORMAT='yaml')
+    argv = ['ansible-playbook', '-i', inventory, PREFLIGHT, '-e', 'preflight_offline=true']
+    for item in extra:
+        argv += ['-e', item if isinstance(item, str) else json.dumps(item)]
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, timeout=300, check=False, env=env)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def problems(output):
+    """The preflight's report: the lines of the final failed task's msg (YAML result format)."""
+    match = re.search(r'fatal: \[%s\]: FAILED! => *\n(.*?)\n\n' % HOST, output.split('Report every problem')[-1], re.S)
+    assert match, output[-3000:]
+    return yaml.safe_load(match.group(1))['msg']
+
+
+# Each bad input is on a different variable: all are given at once and each must have its own line.
+BAD = {
+    # a missing secret
+    'redis_admin_password': '',
+    # an unknown upstream
+    'nginx_sites': [{'name': 'lab', 'server_names': ['lab.groundwork.test'],
+                     'locations': [{'path': '/', 'upstream': 'nosuchupstream'}]}],
+    # an unknown group
+    'nginx_upstreams': [{'name': 'app', 'servers': ['127.0.0.1:8000']},
+                        {'name': 'pool', 'group': 'nosuchgroup', 'port': 8000}],
+    # a malformed CIDR (host bits set)
+    'ufw_admin_cidrs': ['10.213.0.5/24'],
+    # a wrong choice
+    'redis_maxmemory_policy': 'sometimes',
+    # a bad size
+    'postgresql_memory_budget': 'lots',
+}
+EXPECTED = [
+    r'^redis: redis_admin_password',
+    r"^nginx: nginx_sites\[lab\]: a location's upstream is one of nginx_upstreams .*nosuchupstream",
+    r'^nginx: nginx_upstreams\[pool\]: .*group.*inventory',
+    r'^ufw: .*ufw_admin_cidrs.*10\.213\.0\.5/24',
+    r'^redis: .*redis_maxmemory_policy.*sometimes',
+    r'^postgresql: .*postgresql_memory_budget',
+    # a wrong type, from the command line
+    r'^postgresql: .*postgresql_max_connections.*abc',
+]
+
+
+def test_the_lab_inventory_passes():
+    rc, output = preflight()
+    assert rc == 0, output[-3000:]
+    assert 'changed=0' in output
+
+
+def test_every_bad_input_is_reported_on_its_own_line_in_one_run():
+    rc, output = preflight(BAD, 'postgresql_max_connections=abc')
+    assert rc != 0
+    lines = problems(output)
+    for pattern in EXPECTED:
+        found = [line for line in lines if re.search(pattern, line)]
+        assert len(found) == 1, (pattern, lines)
+    # One line names one variable: no line lists another broken variable too.
+    names = list(BAD) + ['postgresql_max_connections']
+    for line in lines:
+        assert sum(name in line for name in names) <= 1 or 'nginx_upstreams' in line, line
+    assert re.search(r'%s\s*: ok=\d+\s+changed=0' % HOST, output)
+
+
+def _command_line_inputs():
+    """Every int, float and bool option of every role, as key=value strings of its default (or a fitting value)."""
+    out = []
+    for role in sorted(os.listdir(os.path.join(ROOT, 'roles'))):
+        with open(os.path.join(ROOT, 'roles', role, 'meta', 'argument_specs.yml'), encoding='utf-8') as handle:
+            options = yaml.safe_load(handle)['argument_specs']['main']['options']
+        for name, spec in sorted(options.items()):
+            kind, default = spec.get('type'), spec.get('default')
+            if kind not in ('int', 'float', 'bool') or name == 'preflight_offline':
+                continue
+            if isinstance(default, str) and '{{' in default:
+                continue  # derived from another variable: given as such, it is not a user value
+            if kind == 'bool':
+                value = 'true' if default in (None, True) else 'false'
+            elif default is None:
+                value = '1'
+            else:
+                value = str(default)
+            out.append('%s=%s' % (name, value))
+    return out
+
+
+def test_numbers_and_booleans_from_the_command_line_are_accepted():
+    inputs = _command_line_inputs()
+    assert len(inputs) > 40, inputs
+    rc, output = preflight(*inputs)
+    assert rc == 0, output[-4000:]
+
+
+@pytest.mark.parametrize('inventory', ['inventories/example'])
+def test_a_stand_in_vault_is_needed_and_enough(inventory):
+    # Without the vault variables the preflight names the missing ones.
+    rc, output = preflight(inventory=os.path.join(ROOT, inventory))
+    assert rc != 0 and re.search(r"'vault_[a-z_]+' is undefined", output), output[-3000:]
