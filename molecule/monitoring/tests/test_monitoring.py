@@ -149,6 +149,15 @@ def test_healthcheck_on_the_web_host_checks_nginx_and_its_certificate(web):
     assert cert['status'] == 'ok' and cert['days_left'] > 14
 
 
+def test_bootstrap_certificate_names_the_site(web):
+    # The self-signed certificate nginx starts with (no certbot here) carries
+    # the site's server names as subjectAltNames and says what it is.
+    served = web.check_output('openssl s_client -connect 127.0.0.1:443 -servername mon.groundwork.test </dev/null 2>/dev/null'
+                              ' | openssl x509 -noout -subject -ext subjectAltName')
+    assert 'DNS:mon.groundwork.test' in served, served
+    assert 'CN=mon.groundwork.test' in served.replace(' = ', '=') and 'bootstrap' in served, served
+
+
 def test_healthcheck_reports_a_stopped_redis_and_calls_the_webhook(db, prom):
     prom.run('rm -f /tmp/hook.json; pkill -f gw-hook-listener')
     listener = (
