@@ -30,23 +30,9 @@ for name, hv in sorted(inv["_meta"]["hostvars"].items()):
 info() {
   echo
   echo "groundwork.stack lab ($(basename "$inventory"))"
-  printf '  %-12s %-14s %-26s %s\n' HOST ADDRESS SERVICES GROUPS
-  ansible-inventory -i "$inventory" --list 2>/dev/null | python3 -c '
-import json, sys
-inv = json.load(sys.stdin)
-# What site.yml runs for a group (roles that exist so far).
-services = {"postgres_primary": "postgresql:5432"}
-groups = {}
-for g, d in inv.items():
-    for h in d.get("hosts", []) if isinstance(d, dict) else []:
-        if g not in ("all", "ungrouped"):
-            groups.setdefault(h, []).append(g)
-for name, hv in sorted(inv["_meta"]["hostvars"].items()):
-    if "lab_ip" in hv:
-        mine = sorted(groups.get(name, []))
-        svc = ["sshd:22"] + [services[g] for g in mine if g in services]
-        print("  %-12s %-14s %-26s %s" % (name, hv["lab_ip"], ",".join(svc), ",".join(mine)))
-'
+  printf '  %-12s %-14s %s\n' HOST ADDRESS 'GROUPS / SERVICES (port)'
+  # What site.yml starts on each host, from the inventory's groups and variables and the roles' defaults.
+  ansible-inventory -i "$inventory" --list 2>/dev/null | python3 "$GW_ROOT/lab/services.py"
   echo
   echo "  SSH:     ssh -i .lab/ssh/id_ed25519 ops@<address>   (or debian@, the bootstrap user)"
   echo "  psql:    ssh -i .lab/ssh/id_ed25519 ops@<address> sudo -u postgres psql   (on a postgres_primary host)"

@@ -82,6 +82,14 @@ verify() {
   # nginx refuses the TLS handshake for a host name it does not serve (curl: 35).
   out=$(on_host "curl -sk -o /dev/null --resolve unknown.invalid:443:$ip https://unknown.invalid/; echo rc=\$?" 2>&1)
   grep -q 'rc=35' <<<"$out" || { echo "nginx: expected a refused handshake for an unknown name, got: $out"; ok=0; }
+  # `lab/lab.sh info` lists what runs: every port it names is listened on.
+  out=$(ansible-inventory -i "$inventory" --list 2>/dev/null | python3 lab/services.py)
+  listening=$(on_host ss -Htln | awk '{print $4}' | sed 's/.*://' | sort -u)
+  ports=$(grep -oE '[a-z-]+:[0-9][0-9,]*' <<<"$out" | cut -d: -f2 | tr ',' '\n' | sort -u)
+  [ "$(wc -w <<<"$ports")" -ge 8 ] || { echo "lab.sh info names too few services: $out"; ok=0; }
+  for port in $ports; do
+    grep -qx "$port" <<<"$listening" || { echo "lab.sh info names port $port; nothing listens there: $listening"; ok=0; }
+  done
   # fail2ban has its sshd jail and never bans the controller's network.
   out=$(on_host sudo fail2ban-client get sshd ignoreip 2>&1)
   grep -Eq '^[|`]- 10\.213\.0\.1(/32)?$' <<<"$out" || { echo "fail2ban's sshd jail does not ignore the admin network: $out"; ok=0; }
