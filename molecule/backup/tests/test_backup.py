@@ -368,12 +368,15 @@ def test_local_repository_is_checked_backed_up_and_restored(new):
 
 
 @pytest.mark.parametrize('extra, message', [
-    ({'pgbackrest_cipher_pass': 'too-short'}, 'pgbackrest_cipher_pass must be a string of at least 20 characters'),
+    ({'pgbackrest_cipher_pass': 'too-short'}, 'pgbackrest_cipher_pass: a string of at least 20 characters'),
     ({'pgbackrest_full_schedule': 'every sunday'}, "pgbackrest_full_schedule: 'every sunday' is not a systemd calendar expression"),
-    ({'pgbackrest_retention_full': 0}, 'pgbackrest_retention_full (0)'),
+    ({'pgbackrest_retention_full': 0}, 'pgbackrest_retention_full: a whole number, 1 or more (got 0)'),
 ])
 def test_bad_input_fails_before_any_change(extra, message):
     rc, output, changed = run_playbook(CONVERGE, extra, limit='gw-mol-bk-repo')
     assert rc != 0
     assert message in ' '.join(output.split()), output[-3000:]
     assert changed == 0
+    # A broken secret is named, never shown.
+    if 'pgbackrest_cipher_pass' in extra:
+        assert extra['pgbackrest_cipher_pass'] not in output
