@@ -369,7 +369,8 @@ def test_local_repository_is_checked_backed_up_and_restored(new):
 
 @pytest.mark.parametrize('extra, message', [
     ({'pgbackrest_cipher_pass': 'too-short'}, 'pgbackrest_cipher_pass: a string of at least 20 characters'),
-    ({'pgbackrest_full_schedule': 'every sunday'}, "pgbackrest_full_schedule: 'every sunday' is not a systemd calendar expression"),
+    ({'pgbackrest_full_schedule': 'every sunday'},
+     'pgbackrest_full_schedule: a systemd calendar expression (systemd-analyze calendar) (got "every sunday")'),
     ({'pgbackrest_retention_full': 0}, 'pgbackrest_retention_full: a whole number, 1 or more (got 0)'),
 ])
 def test_bad_input_fails_before_any_change(extra, message):
