@@ -40,11 +40,14 @@ if [ ! -x "$GW_VENV/bin/ansible" ]; then
   echo "prerequisites failed: cannot run the suite" >&2
   exit 1
 fi
-# The static checks run beside the image build and the first scenarios:
-# alone they keep about one of the two cores busy (ansible-lint: 98 s of CPU
-# in 75 s), and the image build mostly waits on the apt cache and the disk.
-# Their output goes to tests/output/static.log (printed in full when they
-# end) and their times to the table below like any stage.
+# The static checks are one more job of the scenario lanes (`static` in
+# molecule/shared/order, placed by its length like a scenario): alone they
+# keep about one of the two cores busy (ansible-lint: 98 s of CPU in 75 s).
+# Run before the scenarios (as until 2026-12-06) they left a core idle for
+# three minutes; run beside the first scenarios (tried the same day) they
+# slowed the longest ones: converges 40-100 % longer. Their output goes to
+# tests/output/static.log (printed in full when they end) and their times
+# to the table below like any stage.
 static_stage() {  # NAME COMMAND...: one static check; its line goes to $static_tsv
   local name=$1 start rc result
   shift
@@ -56,6 +59,8 @@ static_stage() {  # NAME COMMAND...: one static check; its line goes to $static_
   printf '%s\t%s\t%s\n' "$name" "$(($(date +%s) - start))" "$result" >>"$static_tsv"
   printf '===== %s: %s =====\n' "$name" "$result"
 }
+static_names=("yamllint" "ansible-lint (production)" "changelog fragments" "ansible-test sanity" "unit tests (pytest)"
+  "collection build + install" "inventories (offline preflight)")
 static_checks() {
   static_stage "yamllint" yamllint -s .
   static_stage "ansible-lint (production)" ansible-lint
@@ -68,9 +73,6 @@ static_checks() {
 mkdir -p tests/output
 static_tsv=tests/output/static.tsv
 rm -f "$static_tsv"
-static_started=$(date +%s)
-static_checks >tests/output/static.log 2>&1 &
-static_pid=$!
 stage "lab images + apt cache" bash -c 'lab/apt-cache.sh start && lab/image.sh && lab/image.sh trixie pg'
 
 if [ $# -gt 0 ]; then
@@ -81,12 +83,14 @@ else
   mapfile -t found < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort)
   scenarios=()
   while read -r s; do
-    [ -f "molecule/$s/molecule.yml" ] || [ "$s" = lab ] && scenarios+=("$s")
+    [ -f "molecule/$s/molecule.yml" ] || [ "$s" = lab ] || [ "$s" = static ] && scenarios+=("$s")
   done < <(grep -v '^#' molecule/shared/order)
   for s in "${found[@]}"; do
     [[ " ${scenarios[*]} " == *" $s "* ]] || scenarios+=("$s")
   done
 fi
+# The static checks run in every suite run, selected scenarios or not.
+[[ " ${scenarios[*]} " == *" static "* ]] || scenarios+=(static)
 # Scenarios use disjoint container names, networks and subnets, and spend
 # much of their time waiting on apt, SSH and service start-up, so they run
 # GW_MOLECULE_JOBS at a time (default 3; 1 runs them one by one). Each
@@ -102,6 +106,20 @@ finish_one() {
   s=${pid_scenario[$pid]}
   unset "pid_scenario[$pid]"
   end=$(date +%s)
+  if [ "$s" = static ]; then
+    printf '\n===== static checks =====\n'
+    cat tests/output/static.log
+    # One table row per check (static.tsv); a check that did not report failed.
+    while IFS=$'\t' read -r n t r; do
+      names+=("$n"); times+=("$t"); results+=("$r")
+      [ "$r" = ok ] || failed=$((failed + 1))
+    done <"$static_tsv"
+    for n in "${static_names[@]}"; do
+      grep -q "^$n"$'\t' "$static_tsv" || { names+=("$n"); times+=(0); results+=("FAILED (did not run)"); failed=$((failed + 1)); }
+    done
+    printf '===== static checks: ended in %ss (rc=%s) =====\n' "$((end - scenario_start[$s]))" "$rc"
+    return
+  fi
   printf '\n===== molecule: %s =====\n' "$s"
   cat "tests/output/molecule-$s.log"
   names+=("molecule: $s"); times+=($((end - scenario_start[$s])))
@@ -120,7 +138,9 @@ for s in "${scenarios[@]}"; do
   # The verifier's own playbook runs go to tests/output/<scenario>/ (labtest.run_playbook).
   rm -rf "tests/output/phases-$s.tsv" "tests/output/$s"
   printf '===== molecule: %s started =====\n' "$s"
-  if [ "$s" = lab ]; then
+  if [ "$s" = static ]; then
+    (static_checks >tests/output/static.log 2>&1) &
+  elif [ "$s" = lab ]; then
     # Not a Molecule scenario: the README's `bash lab/lab.sh up` on the
     # all-in-one lab, a second site.yml changing nothing, its services,
     # `lab/lab.sh down` (tests/lab-check.sh).
@@ -133,18 +153,6 @@ for s in "${scenarios[@]}"; do
   pid_scenario[$!]=$s
 done
 while [ "${#pid_scenario[@]}" -gt 0 ]; do finish_one; done
-wait "$static_pid"
-printf '\n===== static checks (ran beside the scenarios) =====\n'
-cat tests/output/static.log
-printf '===== static checks: ended %ss after they started =====\n' "$(($(date +%s) - static_started))"
-while IFS=$'\t' read -r n t r; do
-  names+=("$n"); times+=("$t"); results+=("$r")
-  [ "$r" = ok ] || failed=$((failed + 1))
-done <"$static_tsv"
-for n in "yamllint" "ansible-lint (production)" "changelog fragments" "ansible-test sanity" "unit tests (pytest)" \
-    "collection build + install" "inventories (offline preflight)"; do
-  grep -q "^$n"$'\t' "$static_tsv" || { names+=("$n"); times+=(0); results+=("FAILED (did not run)"); failed=$((failed + 1)); }
-done
 
 kill "$load_sampler" 2>/dev/null
 budget=${GW_SUITE_BUDGET:-2700}
