@@ -59,16 +59,17 @@ static_stage() {  # NAME COMMAND...: one static check; its line goes to $static_
   printf '%s\t%s\t%s\n' "$name" "$(($(date +%s) - start))" "$result" >>"$static_tsv"
   printf '===== %s: %s =====\n' "$name" "$result"
 }
+# Each check's name (its row in the table) and command, listed once.
 static_names=("yamllint" "ansible-lint (production)" "changelog fragments" "ansible-test sanity" "unit tests (pytest)"
   "collection build + install" "inventories (offline preflight)")
+static_commands=("yamllint -s ." "ansible-lint" "antsibull-changelog lint" "bash tests/sanity.sh" "pytest"
+  "bash tests/build_install.sh" "bash tests/inventories.sh")
 static_checks() {
-  static_stage "yamllint" yamllint -s .
-  static_stage "ansible-lint (production)" ansible-lint
-  static_stage "changelog fragments" antsibull-changelog lint
-  static_stage "ansible-test sanity" bash tests/sanity.sh
-  static_stage "unit tests (pytest)" pytest
-  static_stage "collection build + install" bash tests/build_install.sh
-  static_stage "inventories (offline preflight)" bash tests/inventories.sh
+  local i
+  for i in "${!static_names[@]}"; do
+    # shellcheck disable=SC2086  # each command is words, split on purpose
+    static_stage "${static_names[$i]}" ${static_commands[$i]}
+  done
 }
 mkdir -p tests/output
 static_tsv=tests/output/static.tsv
