@@ -8,7 +8,11 @@
 #
 # INVENTORY defaults to inventories/lab (one all-in-one host); use
 # inventories/lab-ha for the multi-host layout. Hosts are those with a
-# `lab_ip`; group_vars/all sets `lab_network` and `lab_subnet`.
+# `lab_ip`; group_vars/all sets `lab_network` and `lab_subnet`. A host's
+# `lab_kind` (default base) picks its image: `aio` is the base image with the
+# packages site.yml installs on the all-in-one host already in place
+# (lab/image/packages-aio.txt), built once and then reused, so a second
+# `up` on the same machine skips the installs.
 set -euo pipefail
 # shellcheck source=lab/env.sh
 source "$(dirname "$0")/env.sh"
@@ -16,15 +20,16 @@ source "$(dirname "$0")/env.sh"
 action=${1:-up}
 inventory=${2:-$GW_ROOT/inventories/lab}
 
-# name ip network subnet, one line per lab host of the inventory
+# name ip network subnet suite kind, one line per lab host of the inventory
 lab_hosts() {
   ansible-inventory -i "$inventory" --list 2>/dev/null | python3 -c '
 import json, sys
 inv = json.load(sys.stdin)
 for name, hv in sorted(inv["_meta"]["hostvars"].items()):
     if "lab_ip" in hv:
-        print(name, hv["lab_ip"], hv["lab_network"], hv["lab_subnet"])
-'
+        print(name, hv["lab_ip"], hv["lab_network"], hv["lab_subnet"], hv.get("lab_suite", sys.argv[1]),
+              hv.get("lab_kind", "base"))
+' "$GW_SUITE"
 }
 
 info() {
@@ -47,11 +52,11 @@ case "$action" in
     "$GW_ROOT/lab/bootstrap.sh"
     "$GW_ROOT/lab/apt-cache.sh" start
     "$GW_ROOT/lab/image.sh" >/dev/null
-    lab_hosts | while read -r name ip net subnet; do
-      gw_log "starting $name ($ip on $net)"
-      # stdin stays with the loop: podman exec and ssh would swallow the host list.
-      "$GW_ROOT/lab/hosts.sh" create "$name" "$ip" "$net" "$subnet" </dev/null
-    done
+    mapfile -t specs < <(lab_hosts | tr ' ' ',')
+    [ "${#specs[@]}" -gt 0 ] || gw_die "no host with a lab_ip in $inventory"
+    gw_log "starting ${#specs[@]} host(s): $(printf '%s ' "${specs[@]%%,*}")"
+    # Images first (a layer is built once per recipe), then the hosts side by side.
+    "$GW_ROOT/lab/hosts.sh" create-all "${specs[@]}" </dev/null
     cd "$GW_ROOT"
     ansible-playbook -i "$inventory" site.yml
     info
