@@ -26,8 +26,25 @@ stamp="$GW_VENV/.requirements.sha256"
 want=$(sha256sum "$GW_ROOT/requirements-dev.txt" | cut -d' ' -f1)
 if [ ! -x "$GW_VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   gw_log "creating the Python venv in $GW_VENV"
-  python3 -m venv "$GW_VENV"
-  "$GW_VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip
-  "$GW_VENV/bin/pip" install -q --disable-pip-version-check -r "$GW_ROOT/requirements-dev.txt"
+  # uv (pinned, in a small venv of its own) installs the same pinned
+  # requirements in about 5 s where pip takes about 40 s (ansible alone is
+  # tens of thousands of files), and this step is on the suite's critical
+  # path. pip is the fallback when uv cannot be installed.
+  uv_version=0.13.9
+  uv="$GW_STATE/uv/bin/uv"
+  if [ "$("$uv" --version 2>/dev/null | cut -d' ' -f2)" != "$uv_version" ]; then
+    mkdir -p "$GW_STATE"
+    { python3 -m venv --clear "$GW_STATE/uv" &&
+      "$GW_STATE/uv/bin/pip" install -q --disable-pip-version-check "uv==$uv_version"; } >&2 || uv=""
+  fi
+  if [ -n "$uv" ] && UV_PYTHON_DOWNLOADS=never "$uv" venv -q --seed --allow-existing --python /usr/bin/python3 "$GW_VENV" &&
+      VIRTUAL_ENV="$GW_VENV" "$uv" pip install -q -r "$GW_ROOT/requirements-dev.txt"; then
+    :
+  else
+    gw_log "uv unavailable: installing with pip"
+    python3 -m venv "$GW_VENV"
+    "$GW_VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip
+    "$GW_VENV/bin/pip" install -q --disable-pip-version-check -r "$GW_ROOT/requirements-dev.txt"
+  fi
   echo "$want" >"$stamp"
 fi
