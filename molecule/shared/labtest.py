@@ -80,6 +80,31 @@ def run_playbook(playbook, extra_vars=None, limit=None, timeout=600, inventories
     return proc.returncode, output, sum(changed)
 
 
+def failures(output):
+    """The failure reports of a playbook run's output, joined: each ``fatal: [host]: FAILED!`` block and
+    each ``[ERROR]`` message, up to the next blank line or task header, with line wraps undone.
+
+    A bad-input test asserts that every variable it broke is named *here*, not merely somewhere in the
+    output (a task name or a skipped task's label may mention any variable). The parts of a failed result
+    that echo the input rather than judge it (an argument spec failure's ``argument_spec_data`` lists
+    every option of the role, ``validate_args_context`` the role) are left out.
+    """
+    echoed = ('argument_spec_data:', 'validate_args_context:')
+    blocks, current, skipping = [], None, False
+    for line in output.splitlines():
+        if line.startswith(('fatal: [', '[ERROR]')):
+            current, skipping = [line], False
+            blocks.append(current)
+        elif current is not None and line.strip() and not line.startswith(('TASK [', 'PLAY ', 'RUNNING HANDLER')):
+            if re.match(r'^    [a-z_]+:', line):
+                skipping = line.strip().startswith(echoed)
+            if not skipping:
+                current.append(line)
+        else:
+            current = None
+    return ' '.join(' '.join(' '.join(block).split()) for block in blocks)
+
+
 def _keep_output(playbook, argv, returncode, output):
     """Keep a verifier's playbook run (with its per-task timings) in tests/output/<scenario>/.
 

@@ -25,7 +25,7 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
-from labtest import ROOT, host_fixture, lab_host, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
+from labtest import ROOT, failures, host_fixture, lab_host, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
 
 CONVERGE = os.path.join(os.path.dirname(__file__), '..', 'converge.yml')
 DOMAIN = 'edge.groundwork.test'
@@ -400,22 +400,29 @@ def test_broken_nginx_config_never_reaches_nginx(web, pebble_root):
     assert get_json(pebble_root, '/health')['status'] == 'ok'
 
 
-@pytest.mark.parametrize('extra_vars, limit, named', [
-    ({'nginx_sites': [{'name': 'Bad', 'server_names': ['x.test'], 'locations': [{'path': '/', 'return': 404}]}]},
-     'gw-mol-edge-web', 'nginx_sites'),
-    ({'nginx_sites': [{'name': 'x', 'server_names': ['x.test'], 'locations': [{'path': '/', 'upstream': 'nope'}]}]},
-     'gw-mol-edge-web', 'nginx_sites'),
-    ({'certbot_email': 'not-an-address'}, 'gw-mol-edge-web', 'certbot_email'),
-    ({'uvicorn_service_services': [{'name': 'api', 'app': 'gw_testapp.main:app', 'port': 70000,
-                                    'packages': ['gw-testapp']}]}, 'gw-mol-edge-app1', 'uvicorn_service_services'),
-    ({'uvicorn_service_services': [{'name': 'api', 'app': 'gw_testapp.main:app', 'port': 8000,
+# The web host and an app host in the same runs, one broken input each (a
+# host stops at its first failing role, so nginx_sites and certbot_email,
+# both the web host's, stay in separate runs). Every variable named must be
+# in the failure report (labtest.failures), and each host must fail. Same
+# inputs as before 2026-12-06, in three runs instead of five.
+@pytest.mark.parametrize('extra_vars, named', [
+    ({'nginx_sites': [{'name': 'Bad', 'server_names': ['x.test'], 'locations': [{'path': '/', 'return': 404}]}],
+      'uvicorn_service_services': [{'name': 'api', 'app': 'gw_testapp.main:app', 'port': 70000,
+                                    'packages': ['gw-testapp']}]},
+     {'gw-mol-edge-web': 'nginx_sites', 'gw-mol-edge-app1': 'uvicorn_service_services'}),
+    ({'nginx_sites': [{'name': 'x', 'server_names': ['x.test'], 'locations': [{'path': '/', 'upstream': 'nope'}]}],
+      'uvicorn_service_services': [{'name': 'api', 'app': 'gw_testapp.main:app', 'port': 8000,
                                     'packages': ['gw-testapp'], 'secrets': {'app_secret': ''}}]},
-     'gw-mol-edge-app1', 'api/app_secret'),
+     {'gw-mol-edge-web': 'nginx_sites', 'gw-mol-edge-app1': 'api/app_secret'}),
+    ({'certbot_email': 'not-an-address'}, {'gw-mol-edge-web': 'certbot_email'}),
 ])
-def test_bad_input_fails_before_any_change(extra_vars, limit, named):
-    rc, output, changed = run_playbook(CONVERGE, extra_vars, limit=limit)
+def test_bad_input_fails_before_any_change(extra_vars, named):
+    rc, output, changed = run_playbook(CONVERGE, extra_vars, limit=','.join(named))
     assert rc != 0
-    assert named in output
+    report = failures(output)
+    for host, variable in named.items():
+        assert 'fatal: [%s]' % host in report, (host, report[-3000:])
+        assert variable in report, (variable, report[-3000:])
     assert changed == 0
 
 

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
-from labtest import host_fixture, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
+from labtest import failures, host_fixture, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', '..', '.collections'))
 from ansible_collections.groundwork.stack.plugins.filter.pg_quote import pg_quote  # noqa: E402  pylint: disable=wrong-import-position
@@ -192,21 +192,29 @@ def test_reloadable_change_reloads_and_restart_only_when_needed(db):
     assert local_sql(db, 'SHOW max_connections') == '200'
 
 
+# Each run breaks several rules at once: the argument spec's rules (type,
+# choices) in one run, the role's own checks (tasks/validate.yml) in another
+# (the spec stops the role before them), a variable broken two ways in
+# separate runs. Every variable named must be in the failure report
+# (labtest.failures). Same inputs as before 2026-12-06, in fewer runs.
 @pytest.mark.parametrize('extra_vars, named', [
-    ({'postgresql_profile': 'olap'}, 'postgresql_profile'),
-    ({'postgresql_memory_budget': 'lots'}, 'postgresql_memory_budget'),
-    ({'postgresql_hba_rules': [{'address': '10.0.0.5/24'}]}, 'postgresql_hba_rules'),
-    ({'postgresql_hba_rules': [{'address': '10.0.0.0/8', 'type': 'host', 'method': 'scram-sha-256'}]}, 'postgresql_hba_rules'),
-    ({'postgresql_hba_rules': [{'address': '10.0.0.0/8', 'method': 'md5'}]}, 'method'),
-    ({'postgresql_users': [{'name': 'nopass'}]}, 'postgresql_users'),
-    ({'postgresql_settings': {'ssl': 'off'}}, 'postgresql_settings'),
-    ({'postgresql_databases': [{'name': 'app', 'settings': {'work_mem': '1GB'}}]}, 'postgresql_databases'),
+    ({'postgresql_profile': 'olap'}, ['postgresql_profile']),
+    ({'postgresql_memory_budget': 'lots', 'postgresql_hba_rules': [{'address': '10.0.0.5/24'}],
+      'postgresql_users': [{'name': 'nopass'}], 'postgresql_settings': {'ssl': 'off'},
+      'postgresql_databases': [{'name': 'app', 'settings': {'work_mem': '1GB'}}]},
+     ['postgresql_memory_budget', 'postgresql_hba_rules', 'postgresql_users[nopass]', 'postgresql_settings',
+      'postgresql_databases[app]']),
+    ({'postgresql_hba_rules': [{'address': '10.0.0.0/8', 'type': 'host', 'method': 'scram-sha-256'}]},
+     ['postgresql_hba_rules']),
+    ({'postgresql_hba_rules': [{'address': '10.0.0.0/8', 'method': 'md5'}]}, ['method']),
 ])
 def test_bad_input_fails_before_any_change(db, extra_vars, named):
     before = db.check_output('sudo sha256sum /etc/postgresql/17/main/pg_hba.conf /etc/postgresql/17/main/conf.d/90-groundwork.conf')
     rc, output, changed = run_playbook(CONVERGE, extra_vars)
     assert rc != 0
-    assert named in output
+    report = failures(output)
+    for variable in named:
+        assert variable in report, (variable, report[-3000:])
     assert changed == 0
     assert 'nopass' not in local_sql(db, 'SELECT string_agg(rolname, \',\') FROM pg_roles')
     assert db.check_output('sudo sha256sum /etc/postgresql/17/main/pg_hba.conf /etc/postgresql/17/main/conf.d/90-groundwork.conf') == before
