@@ -249,6 +249,28 @@ def test_login_sessions_have_no_core_dumps_and_a_private_tmpdir(address):
     assert re.match(r'^/tmp/user/[0-9]+$', tmpdir) and mode == '700', result.stdout
 
 
+def test_interactive_shells_time_out_and_dump_no_core(address):
+    # An interactive login shell gets the idle timeout, read-only; a plain
+    # SSH command (what Ansible runs) is not interactive and has none.
+    result = ssh(address, 'ops', 'bash -lic \'echo "tmout=$TMOUT"; readonly -p | grep -c " TMOUT="; ulimit -c; TMOUT=5\' 2>&1')
+    assert 'tmout=900' in result.stdout, result.stdout + result.stderr
+    lines = result.stdout.split()
+    assert lines[lines.index('tmout=900') + 1:lines.index('tmout=900') + 3] == ['1', '0'], result.stdout
+    assert 'TMOUT: readonly variable' in result.stdout, result.stdout
+    plain = ssh(address, 'ops', 'echo "tmout=${TMOUT:-none}"')
+    assert plain.stdout.strip() == 'tmout=none', plain.stdout
+
+
+def test_debsums_checks_the_installed_files_from_cron(host):
+    with host.sudo():
+        assert host.check_output('grep ^CRON_CHECK= /etc/default/debsums') == 'CRON_CHECK=weekly'
+        assert host.service('cron').is_running
+        # The weekly job runs debsums when CRON_CHECK asks for it; on this
+        # converged host no file differs from its package.
+        result = host.run('debsums -s -c base-files')
+    assert result.rc == 0, result.stdout + result.stderr
+
+
 def test_needrestart_lists_and_never_restarts(host):
     # Batch mode is what apt's hook parses; the restart mode is the one the
     # role configured ('l': list only), as needrestart itself reports it.
