@@ -40,8 +40,9 @@ def ssh(address, user, command='true', options=(), timeout=90):
     once took over 30 s (2026-12-06; the same login took 0.5 s when re-run), which failed a test of what
     the session sees, not of how fast it starts.
     """
+    # stdin is /dev/null: an inherited stdin that another process left non-blocking made ssh hang.
     return subprocess.run(ssh_argv(address, user, command, options), capture_output=True, text=True,
-                          timeout=timeout, check=False)
+                          timeout=timeout, check=False, stdin=subprocess.DEVNULL)
 
 
 def run_playbook(playbook, extra_vars=None, limit=None, timeout=600, inventories=None, args=(), extra_inventory=None):
@@ -70,7 +71,10 @@ def run_playbook(playbook, extra_vars=None, limit=None, timeout=600, inventories
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'), ANSIBLE_NOCOLOR='1',
                ANSIBLE_FORCE_COLOR='0')
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+        # stdin is /dev/null: ansible-playbook refuses a non-blocking stdin ("requires blocking IO"),
+        # which the verifier's own stdin can be when it was started in the background.
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, check=False,
+                              stdin=subprocess.DEVNULL)
     finally:
         if tmp:
             os.unlink(tmp.name)
