@@ -367,18 +367,23 @@ def test_local_repository_is_checked_backed_up_and_restored(new):
     archive_now(new)
 
 
-def test_bad_input_fails_before_any_change():
-    """Three broken rules in one run (three runs until 2026-12-06): each is reported on its own line."""
-    extra = {'pgbackrest_cipher_pass': 'too-short', 'pgbackrest_full_schedule': 'every sunday',
-             'pgbackrest_retention_full': 0}
+# The role's first checks (tasks/validate.yml) report every broken rule at
+# once; the schedules are checked after them, with systemd on the host, so a
+# broken schedule has a run of its own (three runs until 2026-12-06).
+@pytest.mark.parametrize('extra, messages', [
+    ({'pgbackrest_cipher_pass': 'too-short', 'pgbackrest_retention_full': 0},
+     ['- pgbackrest_cipher_pass: a string of at least 20 characters',
+      '- pgbackrest_retention_full: a whole number, 1 or more (got 0)']),
+    ({'pgbackrest_full_schedule': 'every sunday'},
+     ['- pgbackrest_full_schedule: a systemd calendar expression (systemd-analyze calendar) (got "every sunday")']),
+])
+def test_bad_input_fails_before_any_change(extra, messages):
     rc, output, changed = run_playbook(CONVERGE, extra, limit='gw-mol-bk-repo')
     assert rc != 0
     report = failures(output)
-    for message in ('- pgbackrest_cipher_pass: a string of at least 20 characters',
-                    '- pgbackrest_full_schedule: a systemd calendar expression (systemd-analyze calendar) '
-                    '(got "every sunday")',
-                    '- pgbackrest_retention_full: a whole number, 1 or more (got 0)'):
+    for message in messages:
         assert message in report, (message, report[-3000:])
     assert changed == 0
     # A broken secret is named, never shown.
-    assert extra['pgbackrest_cipher_pass'] not in output
+    if 'pgbackrest_cipher_pass' in extra:
+        assert extra['pgbackrest_cipher_pass'] not in output
