@@ -37,8 +37,9 @@ def ssh(address, user, command='true', options=(), timeout=90):
     """Log in to ``address`` as ``user`` with the lab key and run ``command``.
 
     The timeout is generous: on a loaded CI machine one login to the Debian 12 host of the base scenario
-    once took over 30 s (2026-12-06; the same login took 0.5 s when re-run), which failed a test of what
-    the session sees, not of how fast it starts.
+    once took over 30 s (2026-12-06). The cause was found later that day: systemd 252 in a cgroup-v1
+    container hangs stopping a user manager, and a login waits for it; molecule/base/prepare.yml keeps
+    user managers running there.
     """
     # stdin is /dev/null: an inherited stdin that another process left non-blocking made ssh hang.
     return subprocess.run(ssh_argv(address, user, command, options), capture_output=True, text=True,
@@ -107,6 +108,14 @@ def failures(output):
         else:
             current = None
     return ' '.join(' '.join(' '.join(block).split()) for block in blocks)
+
+
+def assert_reported(output, expected):
+    """Assert that every string of ``expected`` (a variable's name, a rule's message, ``fatal: [host]``) is in
+    the run's failure report (``failures``), naming the ones that are not."""
+    report = failures(output)
+    missing = [text for text in expected if text not in report]
+    assert not missing, (missing, report[-3000:])
 
 
 def _keep_output(playbook, argv, returncode, output):

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
-from labtest import failures, host_fixture, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
+from labtest import assert_reported, host_fixture, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
 
 HERE = os.path.dirname(__file__)
 CONVERGE = os.path.join(HERE, '..', 'converge.yml')
@@ -380,9 +380,7 @@ def test_local_repository_is_checked_backed_up_and_restored(new):
 def test_bad_input_fails_before_any_change(extra, messages):
     rc, output, changed = run_playbook(CONVERGE, extra, limit='gw-mol-bk-repo')
     assert rc != 0
-    report = failures(output)
-    for message in messages:
-        assert message in report, (message, report[-3000:])
+    assert_reported(output, messages)
     assert changed == 0
     # A broken secret is named, never shown.
     if 'pgbackrest_cipher_pass' in extra:

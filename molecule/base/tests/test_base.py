@@ -13,7 +13,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
-from labtest import failures, lab_host, run_playbook, ssh, ssh_argv  # noqa: E402  pylint: disable=wrong-import-position
+from labtest import assert_reported, lab_host, run_playbook, ssh, ssh_argv  # noqa: E402  pylint: disable=wrong-import-position
 
 CONVERGE = os.path.join(os.path.dirname(__file__), '..', 'converge.yml')
 HOSTS = ('gw-mol-base', 'gw-mol-base-bookworm')
@@ -151,11 +151,7 @@ def test_bad_input_fails_before_any_change(extra_vars, named):
     before = {name: host.check_output(watched) for name, host in hosts.items()}
     rc, output, changed = run_playbook(CONVERGE, extra_vars, limit=','.join(HOSTS))
     assert rc != 0
-    report = failures(output)
-    for name in HOSTS:
-        assert 'fatal: [%s]' % name in report, (name, output[-3000:])
-    for variable in named:
-        assert variable in report, (variable, report[-3000:])
+    assert_reported(output, ['fatal: [%s]' % name for name in HOSTS] + named)
     assert changed == 0
     for name, host in hosts.items():
         assert host.check_output(watched) == before[name], name

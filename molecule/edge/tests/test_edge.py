@@ -25,7 +25,7 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
-from labtest import ROOT, failures, host_fixture, lab_host, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
+from labtest import ROOT, assert_reported, host_fixture, lab_host, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
 
 CONVERGE = os.path.join(os.path.dirname(__file__), '..', 'converge.yml')
 DOMAIN = 'edge.groundwork.test'
@@ -426,7 +426,7 @@ def test_broken_nginx_config_never_reaches_nginx(web, pebble_root):
 def test_bad_input_fails_before_any_change(extra_vars, limit, named):
     rc, output, changed = run_playbook(CONVERGE, extra_vars, limit=limit)
     assert rc != 0
-    assert named in failures(output), output[-3000:]
+    assert_reported(output, [named])
     assert changed == 0
 
 

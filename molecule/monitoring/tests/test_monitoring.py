@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
-from labtest import failures, host_fixture, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
+from labtest import assert_reported, host_fixture, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
 
 CONVERGE = os.path.join(os.path.dirname(__file__), '..', 'converge.yml')
 DB, WEB, PROM, ELSE = '10.213.18.10', '10.213.18.20', '10.213.18.30', '10.213.18.40'
@@ -259,7 +259,5 @@ def test_only_the_monitoring_group_gets_the_sample_config(db):
 def test_bad_input_fails_before_any_change(extra_vars, named):
     rc, output, changed = run_playbook(CONVERGE, extra_vars=extra_vars, limit='gw-mol-mon-else')
     assert rc != 0
-    report = failures(output)
-    for variable in named:
-        assert variable in report, (variable, report[-3000:])
+    assert_reported(output, named)
     assert changed == 0

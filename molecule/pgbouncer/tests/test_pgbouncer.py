@@ -12,7 +12,7 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
-from labtest import failures, host_fixture, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
+from labtest import assert_reported, host_fixture, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
 
 CONVERGE = os.path.join(os.path.dirname(__file__), '..', 'converge.yml')
 DB_IP = '10.213.13.10'
@@ -140,9 +140,7 @@ def test_show_pools_and_config_reflect_the_role(app):
 def test_bad_input_fails_before_any_change(extra_vars, named):
     rc, output, changed = run_playbook(CONVERGE, extra_vars=extra_vars, limit='gw-mol-bouncer-app')
     assert rc != 0
-    report = failures(output)
-    for variable in named:
-        assert variable in report, (variable, report[-3000:])
+    assert_reported(output, named)
     assert changed == 0
 
 

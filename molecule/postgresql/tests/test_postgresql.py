@@ -11,7 +11,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
-from labtest import failures, host_fixture, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
+from labtest import assert_reported, host_fixture, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', '..', '.collections'))
 from ansible_collections.groundwork.stack.plugins.filter.pg_quote import pg_quote  # noqa: E402  pylint: disable=wrong-import-position
@@ -212,9 +212,7 @@ def test_bad_input_fails_before_any_change(db, extra_vars, named):
     before = db.check_output('sudo sha256sum /etc/postgresql/17/main/pg_hba.conf /etc/postgresql/17/main/conf.d/90-groundwork.conf')
     rc, output, changed = run_playbook(CONVERGE, extra_vars)
     assert rc != 0
-    report = failures(output)
-    for variable in named:
-        assert variable in report, (variable, report[-3000:])
+    assert_reported(output, named)
     assert changed == 0
     assert 'nopass' not in local_sql(db, 'SELECT string_agg(rolname, \',\') FROM pg_roles')
     assert db.check_output('sudo sha256sum /etc/postgresql/17/main/pg_hba.conf /etc/postgresql/17/main/conf.d/90-groundwork.conf') == before
