@@ -157,11 +157,15 @@ def test_bad_input_fails_before_any_change(extra_vars, named):
         assert host.check_output(watched) == before[name], name
 
 
+SSHD_ONLY = ('--tags', 'base_sshd')
+
+
 def test_hardening_reload_keeps_open_sessions():
     """Re-apply the role with a changed sshd setting while a session is open on each host.
 
-    Both hosts in one run (and one run to put the setting back): the reload is per host, and two runs
-    of the role instead of four keep the scenario inside its time budget.
+    Both hosts in one run (and one run to put the setting back): the reload is per host. Both runs
+    apply the role's sshd stage alone (--tags base_sshd, the way an operator changes one setting):
+    the whole role took 73 s per run on a loaded machine; converge and idempotence apply all of it.
     """
     hosts = {name: lab_host(name) for name in HOSTS}
     sessions = {name: subprocess.Popen(  # pylint: disable=consider-using-with
@@ -170,7 +174,7 @@ def test_hardening_reload_keeps_open_sessions():
     try:
         for name, session in sessions.items():
             assert session.stdout.readline().strip() == 'open', (name, session.stderr.read())
-        rc, output, changed = run_playbook(CONVERGE, {'base_sshd_max_sessions': 7}, limit=','.join(HOSTS))
+        rc, output, changed = run_playbook(CONVERGE, {'base_sshd_max_sessions': 7}, limit=','.join(HOSTS), args=SSHD_ONLY)
         assert rc == 0, output[-3000:]
         for name, host in hosts.items():
             assert re.search(r'%s\s*:.*changed=[1-9]' % re.escape(name), output), name
@@ -187,7 +191,8 @@ def test_hardening_reload_keeps_open_sessions():
         for session in sessions.values():
             if session.poll() is None:
                 session.kill()
-        run_playbook(CONVERGE, limit=','.join(HOSTS))
+        rc, output = run_playbook(CONVERGE, limit=','.join(HOSTS), args=SSHD_ONLY)[:2]
+        assert rc == 0, output[-3000:]
 
 
 # OS hardening (tasks/hardening.yml).

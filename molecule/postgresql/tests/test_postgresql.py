@@ -174,20 +174,29 @@ def _start_time(db):
     return local_sql(db, 'SELECT pg_postmaster_start_time()')
 
 
+# A settings change applied the way an operator changes one setting: the
+# role's configuration stage alone (--tags postgresql_config: the settings,
+# the reload, the restart when PostgreSQL asks for one). The whole converge
+# took about 35 s per run on a loaded machine; converge and idempotence apply
+# all of it.
+CONFIG_ONLY = ('--tags', 'postgresql_config')
+
+
 def test_reloadable_change_reloads_and_restart_only_when_needed(db):
     started = _start_time(db)
-    rc, output, changed = run_playbook(CONVERGE, {'postgresql_settings': {'work_mem': '8MB'}})
+    rc, output, changed = run_playbook(CONVERGE, {'postgresql_settings': {'work_mem': '8MB'}}, args=CONFIG_ONLY)
     assert rc == 0, output[-3000:]
     assert changed >= 1
     assert local_sql(db, 'SHOW work_mem') == '8MB'
     assert _start_time(db) == started, 'a reloadable change restarted PostgreSQL'
 
-    rc, output, changed = run_playbook(CONVERGE, {'postgresql_settings': {'work_mem': '8MB', 'max_connections': 150}})
+    rc, output, changed = run_playbook(CONVERGE, {'postgresql_settings': {'work_mem': '8MB', 'max_connections': 150}},
+                                       args=CONFIG_ONLY)
     assert rc == 0, output[-3000:]
     assert local_sql(db, 'SHOW max_connections') == '150'
     assert _start_time(db) != started, 'max_connections needs a restart'
 
-    rc, output, changed = run_playbook(CONVERGE)
+    rc, output, changed = run_playbook(CONVERGE, args=CONFIG_ONLY)
     assert rc == 0, output[-3000:]
     assert local_sql(db, 'SHOW max_connections') == '200'
 
