@@ -6,11 +6,135 @@
 #
 #   bench/converge.sh            # all variants
 #   GW_BENCH_NOOP_RUNS=5 bench/converge.sh
+#
+# `compare` times the all-in-one lab (inventories/lab, the whole site.yml)
+# with this checkout's code and with an earlier commit's, in the same run:
+# a git worktree of REF (default a96a1c1, the landed commit issue 25
+# measures against), the same venv, the same base image, a fresh host for
+# each side, a fresh converge, then GW_BENCH_NOOP_RUNS no-op re-runs each.
+# Prints the ratios (this checkout / REF) and writes
+# bench/results/converge-compare-<timestamp>.json. With GW_BENCH_MITOGEN=1
+# and the mitogen package in the venv, this checkout's no-op is also timed
+# with Mitogen's linear strategy (an opt-in, measured, not a default).
+#
+#   bench/converge.sh compare [REF]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=lab/env.sh
 source "$(dirname "$0")/../lab/env.sh"
 cd "$root"
+
+# site.yml on the all-in-one host with the code of DIR (a checkout of the
+# repository; its own ansible.cfg, roles and inventory), then the no-op
+# re-runs. Prints "fresh_s tasks noop_s..." (tasks of the last no-op run).
+# ENV... are environment overrides for the no-op runs only.
+aio_side() {
+  local dir=$1 runs=$2 log start end
+  shift 2
+  "$root/lab/hosts.sh" destroy gw-aio >/dev/null
+  rm -f "$GW_STATE/facts/gw-aio" "$dir/.lab/facts/gw-aio"
+  "$root/lab/hosts.sh" create gw-aio 10.213.0.10 gw-lab 10.213.0.0/24 >/dev/null
+  # Master connections of this side only: one left from the other side's
+  # host (same address, now destroyed) would be reused and fail.
+  ANSIBLE_SSH_CONTROL_PATH_DIR=$(mktemp -d)
+  export ANSIBLE_SSH_CONTROL_PATH_DIR
+  log=$(mktemp)
+  local times=() tasks=0 i
+  for i in $(seq 0 "$runs"); do
+    start=$(date +%s.%N)
+    if [ "$i" -eq 0 ]; then
+      (cd "$dir" && ansible-playbook -i inventories/lab site.yml) >"$log" 2>&1 || { tail -30 "$log" >&2; gw_die "site.yml of $dir failed"; }
+    else
+      (cd "$dir" && env "$@" ansible-playbook -i inventories/lab site.yml) >"$log" 2>&1 || { tail -30 "$log" >&2; gw_die "no-op site.yml of $dir failed"; }
+      grep -qE 'changed=0 ' "$log" || gw_die "a no-op re-run of $dir changed something: $(grep -E 'ok=' "$log")"
+    fi
+    end=$(date +%s.%N)
+    times+=("$(python3 -c 'import sys; print("%.2f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$start" "$end")")
+    tasks=$(python3 -c '
+import re, sys
+m = re.search(r"ok=(\d+)\s+changed=\d+\s+unreachable=\d+\s+failed=\d+\s+skipped=(\d+)", open(sys.argv[1]).read())
+print(int(m.group(1)) + int(m.group(2)))' "$log")
+  done
+  rm -f "$log"
+  rm -rf "$ANSIBLE_SSH_CONTROL_PATH_DIR"
+  echo "${times[0]} $tasks ${times[*]:1}"
+}
+
+compare() {
+  local ref=${1:-a96a1c1} worktree runs mitogen_dir=""
+  runs=${GW_BENCH_NOOP_RUNS:-3}
+  worktree="$GW_STATE/bench-worktree-$ref"
+  mkdir -p bench/results
+  local out
+  out="bench/results/converge-compare-$(date -u +%Y%m%dT%H%M%SZ).json"
+  podman container exists gw-aio && gw_die "gw-aio exists (your lab is up): run 'bash lab/lab.sh down' first"
+  git worktree remove --force "$worktree" >/dev/null 2>&1 || true
+  git worktree add --detach "$worktree" "$ref" >/dev/null
+  # The worktree's inventory reads the lab's SSH key from its own .lab/.
+  mkdir -p "$worktree/.lab"
+  ln -sfn "$GW_STATE/ssh" "$worktree/.lab/ssh"
+  # shellcheck disable=SC2064  # the paths are expanded now: $worktree is local to this function
+  trap "git -C '$root' worktree remove --force '$worktree' >/dev/null 2>&1 || true; '$root/lab/hosts.sh' destroy gw-aio >/dev/null 2>&1 || true" EXIT
+  "$root/lab/bootstrap.sh"
+  "$root/lab/apt-cache.sh" start
+  "$root/lab/image.sh" >/dev/null
+  local ref_line head_line mitogen_line=""
+  ref_line=$(aio_side "$worktree" "$runs")
+  gw_log "$ref: fresh, tasks, no-op runs: $ref_line"
+  head_line=$(aio_side "$root" "$runs")
+  gw_log "this checkout: fresh, tasks, no-op runs: $head_line"
+  if [ "${GW_BENCH_MITOGEN:-0}" = 1 ]; then
+    mitogen_dir=$(python3 -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))') \
+      || gw_die "GW_BENCH_MITOGEN=1 but the mitogen package is not in the venv (pip install mitogen)"
+    # The same host, converged by this checkout: no-op runs only.
+    local i start end times=()
+    for i in $(seq 1 "$runs"); do
+      start=$(date +%s.%N)
+      ANSIBLE_STRATEGY_PLUGINS="$mitogen_dir/plugins/strategy" ANSIBLE_STRATEGY=mitogen_linear \
+        ansible-playbook -i inventories/lab site.yml >"$GW_STATE/bench-mitogen.log" 2>&1 \
+        || { tail -30 "$GW_STATE/bench-mitogen.log" >&2; gw_die "site.yml with Mitogen failed"; }
+      grep -qE 'changed=0 ' "$GW_STATE/bench-mitogen.log" || gw_die "a no-op run with Mitogen changed something"
+      end=$(date +%s.%N)
+      times+=("$(python3 -c 'import sys; print("%.2f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$start" "$end")")
+    done
+    mitogen_line="${times[*]}"
+    gw_log "this checkout with Mitogen: no-op runs: $mitogen_line"
+  fi
+  python3 - "$ref" "$ref_line" "$head_line" "$mitogen_line" "$out" <<'PY'
+import json, statistics, sys
+ref, ref_line, head_line, mitogen_line, out = sys.argv[1:6]
+def side(line):
+    v = line.split()
+    noops = [float(x) for x in v[2:]]
+    return {"fresh_s": float(v[0]), "tasks_noop": int(v[1]), "noop_s_all": noops,
+            "noop_s_median": statistics.median(noops), "noop_s_per_task": round(statistics.median(noops) / int(v[1]), 3)}
+r = {"bench": "converge-compare", "layout": "inventories/lab (all-in-one), fresh host from the base image",
+     "ref": ref, "ref_side": side(ref_line), "this_checkout": side(head_line)}
+r["ratio_fresh"] = round(r["this_checkout"]["fresh_s"] / r["ref_side"]["fresh_s"], 3)
+r["ratio_noop"] = round(r["this_checkout"]["noop_s_median"] / r["ref_side"]["noop_s_median"], 3)
+if mitogen_line:
+    m = [float(x) for x in mitogen_line.split()]
+    r["this_checkout_mitogen"] = {"noop_s_all": m, "noop_s_median": statistics.median(m)}
+    r["ratio_noop_mitogen"] = round(statistics.median(m) / r["ref_side"]["noop_s_median"], 3)
+json.dump(r, open(out, "w"), indent=2)
+print("\n%-22s %10s %12s %14s %12s" % ("side", "fresh (s)", "tasks no-op", "no-op med (s)", "s/task no-op"))
+for name, key in ((ref, "ref_side"), ("this checkout", "this_checkout")):
+    s = r[key]
+    print("%-22s %10.1f %12d %14.1f %12.3f" % (name, s["fresh_s"], s["tasks_noop"], s["noop_s_median"], s["noop_s_per_task"]))
+if mitogen_line:
+    print("%-22s %10s %12s %14.1f" % ("this checkout, Mitogen", "-", "-", r["this_checkout_mitogen"]["noop_s_median"]))
+print("\nratio this checkout / %s: fresh %.2f, no-op %.2f%s" % (
+    ref, r["ratio_fresh"], r["ratio_noop"],
+    (", no-op with Mitogen %.2f" % r["ratio_noop_mitogen"]) if mitogen_line else ""))
+print("written to", out)
+PY
+}
+
+if [ "${1:-}" = compare ]; then
+  shift
+  compare "$@"
+  exit 0
+fi
 
 inventory=bench/inventory
 host=gw-bench
