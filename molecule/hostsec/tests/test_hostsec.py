@@ -125,17 +125,13 @@ def test_app_host_reaches_database_redis_and_exporter_ports(target, app):
     assert reachable(app, ports) == FOR_APP   # not 8080: nothing publishes it
 
 
-FIREWALL_AND_BANS = ('--tags', 'ufw,fail2ban')
-
-
 def test_group_membership_opens_and_closes_exactly_its_ports_and_the_role_owns_the_rules(target, outsider):
     # A host that joins a group of the stack (here app; in the replication scenario a database host
     # joining postgres) is trusted by the firewall and fail2ban of the hosts already in place.
     ports = listening_ports(target)
     before = tuples(target)
     assert OUTSIDER not in ignored(target)
-    # The firewall and fail2ban stages only (logrotate has no part in it): 46 s with the whole converge.
-    rc, out, dummy = playbook(*FIREWALL_AND_BANS, extra_inventory={'all': {'children': {'app': {'hosts': {'gw-mol-sec-outsider': None}}}}})
+    rc, out, dummy = playbook(extra_inventory={'all': {'children': {'app': {'hosts': {'gw-mol-sec-outsider': None}}}}})
     assert rc == 0, out
     assert OUTSIDER in ignored(target)
     opened = sorted(set(tuples(target)) - set(before))
@@ -148,7 +144,7 @@ def test_group_membership_opens_and_closes_exactly_its_ports_and_the_role_owns_t
     with target.sudo():
         target.check_output('ufw allow 8080/tcp')
         target.check_output("ufw prepend reject from 192.0.2.99 to any comment 'by Fail2Ban after 3 attempts against sshd'")
-    rc, out, dummy = playbook(*FIREWALL_AND_BANS)
+    rc, out, dummy = playbook()
     assert rc == 0, out
     ban = '### tuple ### reject any any 0.0.0.0/0 any 192.0.2.99 in comment=%s' % 'by Fail2Ban after 3 attempts against sshd'.encode().hex()
     assert tuples(target) == sorted(before + [ban])   # 8080 and the outsider's ports gone, the ban kept
@@ -170,8 +166,7 @@ def test_reapplying_over_a_reset_firewall_keeps_the_live_ssh_session(target):
     try:
         time.sleep(3)
         assert session.poll() is None, session.stderr.read()
-        # The ufw role alone, as an operator restores a firewall (the whole converge took 60 s here).
-        rc, out, changed = playbook('--tags', 'ufw')
+        rc, out, changed = playbook()
         assert rc == 0, out
         assert changed > 0
         time.sleep(8)   # beyond the keepalive window: a dropped session would have ended
