@@ -24,12 +24,35 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$(dirname "$0")/../lab/env.sh"
 cd "$root"
 
+# One site.yml run from DIR (a checkout: its ansible.cfg, roles and
+# inventories) with INVENTORY and environment overrides ENV...; prints
+# "seconds task-results changed". Used by every measurement below, as
+# line=$(timed_site ...): a failure inside stops the script (set -e), which
+# `read ... < <(...)` would not.
+timed_site() {
+  local dir=$1 inv=$2 log start end
+  shift 2
+  log=$(mktemp)
+  start=$(date +%s.%N)
+  (cd "$dir" && env "$@" ansible-playbook -i "$inv" site.yml) >"$log" 2>&1 \
+    || { tail -30 "$log" >&2; rm -f "$log"; gw_die "site.yml of $dir ($inv) failed"; }
+  end=$(date +%s.%N)
+  python3 - "$log" "$start" "$end" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+m = re.search(r'ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=\d+\s+skipped=(\d+)', text)
+ok, changed, skipped = (int(x) for x in m.groups())
+print("%.2f %d %d" % (float(sys.argv[3]) - float(sys.argv[2]), ok + skipped, changed))
+PY
+  rm -f "$log"
+}
+
 # site.yml on the all-in-one host with the code of DIR (a checkout of the
 # repository; its own ansible.cfg, roles and inventory), then the no-op
 # re-runs. Prints "fresh_s tasks noop_s..." (tasks of the last no-op run).
 # ENV... are environment overrides for the no-op runs only.
 aio_side() {
-  local dir=$1 runs=$2 log start end
+  local dir=$1 runs=$2
   shift 2
   "$root/lab/hosts.sh" destroy gw-aio >/dev/null
   rm -f "$GW_STATE/facts/gw-aio" "$dir/.lab/facts/gw-aio"
@@ -38,24 +61,18 @@ aio_side() {
   # host (same address, now destroyed) would be reused and fail.
   ANSIBLE_SSH_CONTROL_PATH_DIR=$(mktemp -d)
   export ANSIBLE_SSH_CONTROL_PATH_DIR
-  log=$(mktemp)
-  local times=() tasks=0 i
+  local times=() tasks changed i secs line
   for i in $(seq 0 "$runs"); do
-    start=$(date +%s.%N)
     if [ "$i" -eq 0 ]; then
-      (cd "$dir" && ansible-playbook -i inventories/lab site.yml) >"$log" 2>&1 || { tail -30 "$log" >&2; gw_die "site.yml of $dir failed"; }
+      line=$(timed_site "$dir" inventories/lab)
+      read -r secs tasks changed <<<"$line"
     else
-      (cd "$dir" && env "$@" ansible-playbook -i inventories/lab site.yml) >"$log" 2>&1 || { tail -30 "$log" >&2; gw_die "no-op site.yml of $dir failed"; }
-      grep -qE 'changed=0 ' "$log" || gw_die "a no-op re-run of $dir changed something: $(grep -E 'ok=' "$log")"
+      line=$(timed_site "$dir" inventories/lab "$@")
+      read -r secs tasks changed <<<"$line"
+      [ "$changed" -eq 0 ] || gw_die "a no-op re-run of $dir changed $changed tasks"
     fi
-    end=$(date +%s.%N)
-    times+=("$(python3 -c 'import sys; print("%.2f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$start" "$end")")
-    tasks=$(python3 -c '
-import re, sys
-m = re.search(r"ok=(\d+)\s+changed=\d+\s+unreachable=\d+\s+failed=\d+\s+skipped=(\d+)", open(sys.argv[1]).read())
-print(int(m.group(1)) + int(m.group(2)))' "$log")
+    times+=("$secs")
   done
-  rm -f "$log"
   rm -rf "$ANSIBLE_SSH_CONTROL_PATH_DIR"
   echo "${times[0]} $tasks ${times[*]:1}"
 }
@@ -87,15 +104,13 @@ compare() {
     mitogen_dir=$(python3 -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))') \
       || gw_die "GW_BENCH_MITOGEN=1 but the mitogen package is not in the venv (pip install mitogen)"
     # The same host, converged by this checkout: no-op runs only.
-    local i start end times=()
+    local i secs tasks changed line times=()
     for i in $(seq 1 "$runs"); do
-      start=$(date +%s.%N)
-      ANSIBLE_STRATEGY_PLUGINS="$mitogen_dir/plugins/strategy" ANSIBLE_STRATEGY=mitogen_linear \
-        ansible-playbook -i inventories/lab site.yml >"$GW_STATE/bench-mitogen.log" 2>&1 \
-        || { tail -30 "$GW_STATE/bench-mitogen.log" >&2; gw_die "site.yml with Mitogen failed"; }
-      grep -qE 'changed=0 ' "$GW_STATE/bench-mitogen.log" || gw_die "a no-op run with Mitogen changed something"
-      end=$(date +%s.%N)
-      times+=("$(python3 -c 'import sys; print("%.2f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$start" "$end")")
+      line=$(timed_site "$root" inventories/lab \
+        ANSIBLE_STRATEGY_PLUGINS="$mitogen_dir/plugins/strategy" ANSIBLE_STRATEGY=mitogen_linear)
+      read -r secs tasks changed <<<"$line"
+      [ "$changed" -eq 0 ] || gw_die "a no-op run with Mitogen changed $changed tasks"
+      times+=("$secs")
     done
     mitogen_line="${times[*]}"
     gw_log "this checkout with Mitogen: no-op runs: $mitogen_line"
@@ -173,19 +188,7 @@ fresh_host() {
 
 # run_site ENV... -> prints "seconds tasks changed"
 run_site() {
-  local log start end
-  log=$(mktemp)
-  start=$(date +%s.%N)
-  env "$@" ansible-playbook -i "$inventory" site.yml >"$log" 2>&1 || { tail -30 "$log" >&2; rm -f "$log"; gw_die "site.yml failed"; }
-  end=$(date +%s.%N)
-  python3 - "$log" "$start" "$end" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-m = re.search(r'ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=\d+\s+skipped=(\d+)', text)
-ok, changed, skipped = (int(x) for x in m.groups())
-print("%.2f %d %d" % (float(sys.argv[3]) - float(sys.argv[2]), ok + skipped, changed))
-PY
-  rm -f "$log"
+  timed_site "$root" "$inventory" "$@"
 }
 
 "$root/lab/apt-cache.sh" start
@@ -196,7 +199,8 @@ results="[]"
 for mode in no-apt-cache warm-apt-cache; do
   if [ "$mode" = no-apt-cache ]; then "$root/lab/apt-cache.sh" stop; else "$root/lab/apt-cache.sh" start; fi
   fresh_host
-  read -r secs tasks changed < <(run_site)
+  line=$(run_site)
+  read -r secs tasks changed <<<"$line"
   gw_log "$mode: fresh converge ${secs}s ($tasks tasks, $changed changed)"
   results=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.append({"variant": sys.argv[2], "fresh_s": float(sys.argv[3]), "tasks": int(sys.argv[4])}); print(json.dumps(r))' "$results" "$mode" "$secs" "$tasks")
 done
@@ -206,10 +210,12 @@ done
 for name in "${variants[@]}"; do
   mapfile -t envs < <(variant_env "$name")
   fresh_host
-  read -r fresh tasks _ < <(run_site "${envs[@]}")
+  line=$(run_site "${envs[@]}")
+  read -r fresh tasks _ <<<"$line"
   noops=()
   for _ in $(seq 1 "$noop_runs"); do
-    read -r secs ntasks changed < <(run_site "${envs[@]}")
+    line=$(run_site "${envs[@]}")
+    read -r secs ntasks changed <<<"$line"
     [ "$changed" -eq 0 ] || gw_die "$name: no-op re-run changed $changed tasks"
     noops+=("$secs")
   done
