@@ -36,7 +36,7 @@ SERVICE = 'postgresql@17-main'
 STATUS = '/var/lib/pgbackrest-status/main.json'
 DUMP_STATUS = '/var/lib/groundwork-pg-dump/status.json'
 
-# Seconds a playbook run may take: a restore onto a fresh host installs PostgreSQL, which takes
+# Seconds a playbook run may take: a restore onto a fresh host creates a cluster and runs the roles, which takes
 # many minutes when the machine is loaded by parallel scenarios.
 PLAYBOOK_TIMEOUT = 1800
 
