@@ -55,3 +55,18 @@ if [ ! -x "$GW_VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" 
   fi
   echo "$want" >"$stamp"
 fi
+
+# Two caches for the controller's Ansible, test and lab speed only (nothing of
+# the collection relies on them): the module payloads kept between runs
+# (lab/venv/gw_ansiballz_cache.py) and the bytecode of the modules Ansible
+# runs on the controller (lab/image/gw_zipcache.py, as on the lab hosts).
+# Each says why and how it stays correct; both are off unless lab/env.sh's
+# GW_ANSIBALLZ_CACHE and GW_ZIPIMPORT_CACHE name their directories.
+purelib=$("$GW_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+for m in "$GW_ROOT/lab/venv/gw_ansiballz_cache.py" "$GW_ROOT/lab/image/gw_zipcache.py"; do
+  name=$(basename "$m" .py)
+  cmp -s "$m" "$purelib/$name.py" || install -m 0644 "$m" "$purelib/$name.py"
+  echo "import $name" | cmp -s - "$purelib/$name.pth" || echo "import $name" >"$purelib/$name.pth"
+  "$GW_VENV/bin/python" -m py_compile "$purelib/$name.py"
+done
+install -d -m 0700 "$GW_STATE/ansiballz" "$GW_STATE/zipimport"

@@ -10,6 +10,11 @@ export GW_SUITE="${GW_SUITE:-trixie}"
 export GW_APT_CACHE_PORT="${GW_APT_CACHE_PORT:-3143}"
 export GW_VENV="${GW_VENV:-$GW_ROOT/.venv}"
 export PATH="$GW_VENV/bin:$PATH"
+# The controller's caches of Ansible module payloads and of their bytecode
+# (lab/bootstrap.sh installs the hooks in the venv; set either to "" to turn
+# it off). Test and lab speed only.
+export GW_ANSIBALLZ_CACHE="${GW_ANSIBALLZ_CACHE-$GW_STATE/ansiballz}"
+export GW_ZIPIMPORT_CACHE="${GW_ZIPIMPORT_CACHE-$GW_STATE/zipimport}"
 
 gw_log() { printf '\033[1m[lab]\033[0m %s\n' "$*" >&2; }
 gw_die() { printf '[lab] ERROR: %s\n' "$*" >&2; exit 1; }

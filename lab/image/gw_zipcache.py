@@ -11,10 +11,15 @@
 # Each user has its own cache directory, 0700 and owned by that user: a
 # directory someone else made, or one others can write, is not used (no user
 # can feed code to another, root included).
+#
+# The lab's controller venv has it too (lab/bootstrap.sh), for the modules
+# Ansible runs on the controller (delegate_to: localhost); there the cache
+# is under GW_ZIPIMPORT_CACHE (lab/env.sh sets it), and without that
+# variable under a directory the controller does not have, so unused.
 import os
 import zipimport
 
-_ROOT = '/var/cache/gw-zipimport'
+_ROOT = os.environ.get('GW_ZIPIMPORT_CACHE') or '/var/cache/gw-zipimport'
 _state = {}
 
 
