@@ -54,10 +54,12 @@ options:
     description: C(application_name) of the standby (what C(synchronous_standby_names) lists). Defaults to O(slot_name).
     type: str
   ssl_mode:
-    description: libpq C(sslmode) of the replication connection.
+    description:
+      - libpq C(sslmode) of the replication connection (the modes of the other modules' O(ssl_mode); the
+        default here is V(verify-full), since a standby trusts the primary with all of its data).
     type: str
     default: verify-full
-    choices: [disable, allow, prefer, require, verify-ca, verify-full]
+    choices: [allow, disable, prefer, require, verify-ca, verify-full]
   ca_cert:
     description: CA certificate the primary's certificate must be signed by (C(sslrootcert)).
     type: path
@@ -186,6 +188,7 @@ import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.groundwork.stack.plugins.module_utils.postgres import SSL_MODES
 from ansible_collections.groundwork.stack.plugins.module_utils.replication import (
     DIVERGENCE_CHOICES,
     decode_history,
@@ -200,8 +203,6 @@ from ansible_collections.groundwork.stack.plugins.module_utils.replication impor
     standby_conninfo,
 )
 
-SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']
-
 
 def argument_spec():
     return dict(
@@ -211,7 +212,7 @@ def argument_spec():
         passfile=dict(type='path', required=True, no_log=False),
         slot_name=dict(type='str', default=''),
         application_name=dict(type='str'),
-        ssl_mode=dict(type='str', default='verify-full', choices=SSL_MODES),
+        ssl_mode=dict(type='str', default='verify-full', choices=list(SSL_MODES)),
         ca_cert=dict(type='path'),
         data_dir=dict(type='path', required=True),
         conf_file=dict(type='path', required=True),

@@ -24,6 +24,7 @@ import tempfile
 import time
 
 import pytest
+import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
 from labtest import ROOT, lab_host, run_playbook as lab_playbook  # noqa: E402  pylint: disable=wrong-import-position
@@ -243,6 +244,19 @@ def test_replication_settings_and_rules(app):
     assert 'no pg_hba.conf entry for replication connection' in result.stderr, result.stderr
 
 
+def assert_topology_record(primary, previous, playbook_name):
+    """The controller's topology record names the new primary, the one before it and the playbook."""
+    record = os.path.join(os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE']), '.postgresql-topology.yml')
+    with open(record) as f:
+        data = yaml.safe_load(f)
+    assert {k: data.get(k) for k in ('primary', 'previous_primary', 'changed_by')} == {
+        'primary': primary, 'previous_primary': previous, 'changed_by': playbook_name}, data
+    # The timeline of the WAL the primary writes now (pg_control's checkpoint may still show the one before).
+    timeline = local_sql(primary, "SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int",
+                         dbname='postgres')
+    assert int(data['timeline']) == int(timeline), (data, timeline)
+
+
 def test_drill2_failover_under_synchronous_writes_loses_nothing(app):
     start_writer(app, 1)
     wait_for(lambda: len(acked(app)) >= 30, timeout=60, what='30 acknowledged writes')
@@ -268,9 +282,7 @@ def test_drill2_failover_under_synchronous_writes_loses_nothing(app):
     other = [name for name in states if name not in (primary, 'gw-mol-repl-db1')][0]
     assert states[other]['upstream']['status'] == 'streaming'
     assert states[other]['upstream']['host'] == DBS[primary]
-    record = os.path.join(os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE']), '.postgresql-topology.yml')
-    with open(record) as f:
-        assert 'primary: %s' % primary in f.read()
+    assert_topology_record(primary, 'gw-mol-repl-db1', 'failover.yml')
 
 
 def test_drill3_old_primary_rejoins_as_a_replica():
@@ -331,12 +343,13 @@ def test_drill5_switchover_and_back_loses_nothing(app):
     start_writer(app, 100000)
     wait_for(lambda: len(acked(app)) >= 20, timeout=60, what='20 acknowledged writes')
     timings = []
-    for target in ('gw-mol-repl-db1', first):
+    for target, previous in (('gw-mol-repl-db1', first), (first, 'gw-mol-repl-db1')):
         rc, output, dummy, seconds = playbook('switchover.yml', switchover_target=target)
         assert rc == 0, output[-4000:]
         timings.append(seconds)
         states = probe()
         assert primary_of(states) == target
+        assert_topology_record(target, previous, 'switchover.yml')
         for name, state in states.items():
             if name != target:
                 assert state['upstream']['status'] == 'streaming', (name, state)
