@@ -8,21 +8,21 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from ansible_collections.groundwork.stack.plugins.plugin_utils.network import host_ips
+
 _ROLE_NAME = re.compile(r'^[a-z_][a-z0-9_]{0,62}$')
 
 
 def host_address(hostvars, host):
-    """Address of an inventory host: its facts' default IPv4 address, else ansible_host.
+    """IP address of an inventory host (network.host_ips: its facts' default IPv4 address, else ansible_host).
 
     Raises ValueError when neither is an IP address.
     """
-    hv = hostvars.get(host) or {}
-    facts = hv.get('ansible_facts') or {}
-    address = (facts.get('default_ipv4') or {}).get('address') or hv.get('ansible_host') or ''
-    try:
-        return str(ipaddress.ip_address(str(address)))
-    except ValueError:
-        raise ValueError('%s: no IP address (facts default_ipv4 or ansible_host), got %r' % (host, address))
+    ips = host_ips(hostvars, host)
+    if not ips:
+        hv = hostvars.get(host) or {}
+        raise ValueError('%s: no IP address (facts default_ipv4 or ansible_host), got %r' % (host, hv.get('ansible_host') or ''))
+    return ips[0]
 
 
 def auth_hba_rules(pgbouncer_hosts, hostvars, server_host, auth_user='pgbouncer_auth', dbname='postgres', pooled=False):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.groundwork.stack.plugins.plugin_utils import network
 from ansible_collections.groundwork.stack.plugins.plugin_utils.network import is_cidr
 from ansible_collections.groundwork.stack.plugins.test import cidr as cidr_test
 
@@ -34,3 +35,47 @@ def test_accepted(value):
 ])
 def test_rejected(value):
     assert is_cidr(value) is False
+
+
+HOSTVARS = {
+    # Facts gathered in this run: they win over ansible_host.
+    'db': {'ansible_host': '192.0.2.10', 'ansible_facts': {'default_ipv4': {'address': '10.0.0.10'},
+                                                           'default_ipv6': {'address': '2001:db8:0::10'}}},
+    # No facts (left out by --limit): ansible_host, an IP address.
+    'app': {'ansible_host': '10.0.0.21'},
+    'app6': {'ansible_host': '2001:db8::22'},
+    # No facts, ansible_host a name: an address to connect to, but not an IP address for rules.
+    'named': {'ansible_host': 'app.example.internal'},
+    # Facts without a default route; nothing else.
+    'bare': {'ansible_facts': {}},
+    # Odd values are not addresses.
+    'odd': {'ansible_host': '10.0.0.999', 'ansible_facts': {'default_ipv4': {'address': ''}}},
+}
+
+
+@pytest.mark.parametrize('host, ipv6, expected', [
+    ('db', False, ['10.0.0.10']),
+    ('db', True, ['10.0.0.10', '2001:db8::10']),
+    ('app', False, ['10.0.0.21']),
+    ('app', True, ['10.0.0.21']),
+    ('app6', False, ['2001:db8::22']),
+    ('named', False, []),
+    ('bare', True, []),
+    ('odd', False, []),
+    ('not-in-inventory', False, []),
+])
+def test_host_ips(host, ipv6, expected):
+    assert network.host_ips(HOSTVARS, host, ipv6) == expected
+
+
+@pytest.mark.parametrize('host, expected', [
+    ('db', '10.0.0.10'),
+    ('app', '10.0.0.21'),
+    ('app6', '2001:db8::22'),
+    ('named', 'app.example.internal'),
+    ('bare', 'bare'),
+    ('odd', '10.0.0.999'),
+    ('pg.example.org', 'pg.example.org'),
+])
+def test_host_address(host, expected):
+    assert network.host_address(HOSTVARS, host) == expected
