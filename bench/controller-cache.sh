@@ -19,6 +19,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/lab/env.sh"
 # shellcheck source=bench/cgroup.sh
 source "$root/bench/cgroup.sh"
+# shellcheck source=bench/onehost.sh
+source "$root/bench/onehost.sh"
 cd "$root"
 
 rounds=${GW_BENCH_ROUNDS:-4}
@@ -32,17 +34,8 @@ out="bench/results/controller-cache-$stamp.json"
 work=$(mktemp -d)
 trap 'rm -rf "$work"; lab/hosts.sh destroy "$name" >/dev/null 2>&1 || true; lab/hosts.sh network-rm "$net"' EXIT
 
-lab/bootstrap.sh
-lab/apt-cache.sh start
-lab/image.sh >/dev/null
-lab/image.sh "$GW_SUITE" pg >/dev/null
-lab/hosts.sh destroy "$name"
-lab/hosts.sh create "$name" "$ip" "$net" "$subnet" "$GW_SUITE" pg
-cgroup=$(container_cgroup "$name" cpuacct) || gw_die "no cpuacct cgroup for $name"
+cgroup=$(bench_one_host "$name" "$ip" "$net" "$subnet" pg "$work/inventory.ini")
 
-cat >"$work/inventory.ini" <<EOF
-$name ansible_host=$ip ansible_user=debian ansible_become=true ansible_python_interpreter=/usr/bin/python3 ansible_ssh_private_key_file=$GW_STATE/ssh/id_ed25519 ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ControlMaster=auto -o ControlPersist=120s'
-EOF
 cat >"$work/playbook.yml" <<EOF
 - name: The postgresql role on one host
   hosts: all
