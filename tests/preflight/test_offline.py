@@ -21,6 +21,7 @@ import yaml
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 PREFLIGHT = os.path.join(ROOT, 'playbooks', 'preflight.yml')
 LAB = os.path.join(ROOT, 'inventories', 'lab')
+LAB_HA = os.path.join(ROOT, 'inventories', 'lab-ha')
 HOST = 'gw-aio'
 
 
@@ -34,9 +35,11 @@ def preflight(*extra, inventory=LAB):
     return proc.returncode, proc.stdout + proc.stderr
 
 
-def problems(output):
+def problems(output, host=HOST):
     """The preflight's report: the lines of the final failed task's msg (YAML result format)."""
-    match = re.search(r'fatal: \[%s\]: FAILED! => *\n(.*?)\n\n' % HOST, output.split('Report every problem')[-1], re.S)
+    # The host's block ends at a blank line or at the next host's result.
+    match = re.search(r'fatal: \[%s\]: FAILED! => *\n(.*?)\n(?:\n|fatal: |skipping: |ok: )' % host,
+                      output.split('Report every problem')[-1], re.S)
     assert match, output[-3000:]
     return yaml.safe_load(match.group(1))['msg']
 
@@ -111,3 +114,18 @@ def test_numbers_and_booleans_from_the_command_line_are_accepted():
     assert len(inputs) > 40, inputs
     rc, output = preflight(*inputs)
     assert rc == 0, output[-4000:]
+
+
+def test_a_local_repository_with_replicas_is_refused():
+    """A local pgBackRest repository lives on the primary's disk: with a replica, a failover would leave the
+    backups (and the stanza the new primary archives into) behind on the old primary. So the pgbackrest role
+    refuses it, and the preflight reports it before any host changes (issue 20 asked whether the role's use of
+    the static postgres_primary group is a bug after a failover: in local mode there is no failover, by this
+    rule; in SSH mode the repository host takes the backups and pgBackRest finds the primary itself)."""
+    rc, output = preflight('pgbackrest_repo=local', inventory=LAB_HA)
+    assert rc != 0
+    lines = problems(output, host='gw-db1')
+    found = [line for line in lines if re.search(r'^pgbackrest: backup: without a backup host \(a local repository\) '
+                                                   r'there is one database host only .*have 2\)', line)]
+    assert len(found) == 1, lines
+    assert not re.search(r'changed=[1-9]', output)
