@@ -125,7 +125,8 @@ def test_a_local_repository_with_replicas_is_refused():
     rc, output = preflight('pgbackrest_repo=local', inventory=LAB_HA)
     assert rc != 0
     lines = problems(output, host='gw-db1')
-    found = [line for line in lines if re.search(r'^pgbackrest: backup: without a backup host \(a local repository\) '
-                                                   r'there is one database host only .*have 2\)', line)]
+    rule = (r'^pgbackrest: backup: without a backup host \(a local repository\) '
+            r'there is one database host only .*have 2\)')
+    found = [line for line in lines if re.search(rule, line)]
     assert len(found) == 1, lines
     assert not re.search(r'changed=[1-9]', output)
