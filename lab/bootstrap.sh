@@ -56,14 +56,16 @@ if [ ! -x "$GW_VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" 
   echo "$want" >"$stamp"
 fi
 
-# Two caches for the controller's Ansible, test and lab speed only (nothing of
-# the collection relies on them): the module payloads kept between runs
-# (lab/venv/gw_ansiballz_cache.py) and the bytecode of the modules Ansible
-# runs on the controller (lab/image/gw_zipcache.py, as on the lab hosts).
-# Each says why and how it stays correct; both are off unless lab/env.sh's
-# GW_ANSIBALLZ_CACHE and GW_ZIPIMPORT_CACHE name their directories.
+# Three hooks for the controller's Ansible, test and lab speed only (nothing
+# of the collection relies on them): the module payloads kept between runs
+# (lab/venv/gw_ansiballz_cache.py), the bytecode of the modules Ansible runs
+# on the controller (lab/image/gw_zipcache.py, as on the lab hosts), and the
+# garbage collector kept off the objects a task's worker process inherits
+# (lab/venv/gw_fork_freeze.py). Each says why and how it stays correct; each
+# is off unless lab/env.sh's GW_ANSIBALLZ_CACHE, GW_ZIPIMPORT_CACHE or
+# GW_FORK_FREEZE turns it on.
 purelib=$("$GW_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-for m in "$GW_ROOT/lab/venv/gw_ansiballz_cache.py" "$GW_ROOT/lab/image/gw_zipcache.py"; do
+for m in "$GW_ROOT/lab/venv/gw_ansiballz_cache.py" "$GW_ROOT/lab/image/gw_zipcache.py" "$GW_ROOT/lab/venv/gw_fork_freeze.py"; do
   name=$(basename "$m" .py)
   cmp -s "$m" "$purelib/$name.py" || install -m 0644 "$m" "$purelib/$name.py"
   echo "import $name" | cmp -s - "$purelib/$name.pth" || echo "import $name" >"$purelib/$name.pth"

@@ -15,6 +15,9 @@ export PATH="$GW_VENV/bin:$PATH"
 # it off). Test and lab speed only.
 export GW_ANSIBALLZ_CACHE="${GW_ANSIBALLZ_CACHE-$GW_STATE/ansiballz}"
 export GW_ZIPIMPORT_CACHE="${GW_ZIPIMPORT_CACHE-$GW_STATE/zipimport}"
+# Python's collector kept off the objects each of Ansible's worker processes
+# inherits (lab/venv/gw_fork_freeze.py; set to 0 to turn it off).
+export GW_FORK_FREEZE="${GW_FORK_FREEZE-1}"
 
 gw_log() { printf '\033[1m[lab]\033[0m %s\n' "$*" >&2; }
 gw_die() { printf '[lab] ERROR: %s\n' "$*" >&2; exit 1; }
