@@ -71,4 +71,8 @@ for m in "$GW_ROOT/lab/venv/gw_ansiballz_cache.py" "$GW_ROOT/lab/image/gw_zipcac
   echo "import $name" | cmp -s - "$purelib/$name.pth" || echo "import $name" >"$purelib/$name.pth"
   "$GW_VENV/bin/python" -m py_compile "$purelib/$name.py"
 done
+# The helper the hooks share (no .pth: the hooks import it).
+cmp -s "$GW_ROOT/lab/venv/gw_import_hook.py" "$purelib/gw_import_hook.py" \
+  || install -m 0644 "$GW_ROOT/lab/venv/gw_import_hook.py" "$purelib/gw_import_hook.py"
+"$GW_VENV/bin/python" -m py_compile "$purelib/gw_import_hook.py"
 install -d -m 0700 "$GW_STATE/ansiballz" "$GW_STATE/zipimport"

@@ -23,7 +23,6 @@
 # is not part of the collection and no operator's controller has it unless
 # they use the lab's venv with the variable set.
 import os
-import sys
 
 _ENV = 'GW_FORK_FREEZE'
 _TARGET = 'ansible.executor.process.worker'
@@ -45,30 +44,10 @@ def _patch(module):
     worker.start = start
 
 
-class _Finder:
-    """Patch the worker module right after it is first imported."""
-
-    @staticmethod
-    def find_spec(name, path=None, target=None):  # pylint: disable=unused-argument
-        if name != _TARGET:
-            return None
-        sys.meta_path.remove(_Finder)
-        import importlib.util
-        spec = importlib.util.find_spec(name)
-        if spec is None or spec.loader is None or not hasattr(spec.loader, 'exec_module'):
-            return spec
-        exec_module = spec.loader.exec_module
-
-        def patched(module):
-            exec_module(module)
-            try:
-                _patch(module)
-            except Exception:  # pylint: disable=broad-except
-                pass
-
-        spec.loader.exec_module = patched
-        return spec
-
-
-if os.environ.get(_ENV) == '1' and _TARGET not in sys.modules:
-    sys.meta_path.insert(0, _Finder)
+if os.environ.get(_ENV) == '1':
+    try:
+        from gw_import_hook import patch_after_import
+    except ImportError:  # the helper is not installed beside this hook: no hook
+        pass
+    else:
+        patch_after_import(_TARGET, _patch)

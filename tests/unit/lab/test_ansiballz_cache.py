@@ -25,8 +25,9 @@ HOOK = os.path.join(ROOT, 'lab', 'venv', 'gw_ansiballz_cache.py')
 # (which stays inert here: the variable is set only after the interpreter has started).
 RUNNER = '''
 import importlib.util, os, sys
+sys.path.insert(0, os.path.dirname(spec_path := %r))  # the checkout's gw_import_hook first
 os.environ['GW_ANSIBALLZ_CACHE'] = os.environ.pop('GW_TEST_ANSIBALLZ_CACHE')
-spec = importlib.util.spec_from_file_location('gw_ansiballz_cache_under_test', %r)
+spec = importlib.util.spec_from_file_location('gw_ansiballz_cache_under_test', spec_path)
 spec.loader.exec_module(importlib.util.module_from_spec(spec))
 from ansible.cli.adhoc import main
 sys.argv[0] = 'ansible'

@@ -24,9 +24,10 @@ HOOK = os.path.join(ROOT, 'lab', 'venv', 'gw_fork_freeze.py')
 # variable is off when the interpreter starts). At exit it prints how many objects the collector has frozen.
 RUNNER = '''
 import atexit, gc, importlib.util, os, sys
+sys.path.insert(0, os.path.dirname(spec_path := %r))  # the checkout's gw_import_hook first
 os.environ['GW_FORK_FREEZE'] = os.environ.pop('GW_TEST_FORK_FREEZE')
 atexit.register(lambda: sys.stderr.write('FROZEN=%%d\\n' %% gc.get_freeze_count()))
-spec = importlib.util.spec_from_file_location('gw_fork_freeze_under_test', %r)
+spec = importlib.util.spec_from_file_location('gw_fork_freeze_under_test', spec_path)
 spec.loader.exec_module(importlib.util.module_from_spec(spec))
 from ansible.cli.adhoc import main
 sys.argv[0] = 'ansible'
