@@ -199,6 +199,25 @@ timing_table | tee "$timing_file"
 cp "$timing_file" "$GW_STATE/timing/last.txt"
 echo "(kept in $timing_file)"
 lab/apt-cache.sh status
+# What failed, at the very end: CI shows the tail of a long output, and a
+# failed scenario's log was printed far above it (whichever lane ended last
+# comes after). The lines that say why: pytest's failures and assertion
+# lines, Ansible's fatal results, Molecule's errors.
+failure_digest() {
+  local i n log
+  for i in "${!names[@]}"; do
+    [[ ${results[$i]} == FAILED* ]] || continue
+    n=${names[$i]#molecule: }
+    log=tests/output/molecule-$n.log
+    [[ ${names[$i]} == molecule:* ]] || log=tests/output/static.log
+    printf '\n===== why %s failed (from %s) =====\n' "${names[$i]}" "$log"
+    [ -f "$log" ] || { echo "(no log)"; continue; }
+    sed 's/\x1b\[[0-9;]*m//g' "$log" \
+      | grep -E '(^|[│ ])(FAILED|ERROR) |^\S*\s*│?\s*E  |fatal: \[|CRITICAL|Error:|AssertionError' \
+      | tail -n 60
+  done
+}
+failure_digest
 # A budget, not a timed test of the product: the suite must stay well inside
 # CI's limit (5400 s) so that a slow-down shows long before CI cuts a run.
 if [ "$SECONDS" -gt "$budget" ] && [ $# -eq 0 ]; then
