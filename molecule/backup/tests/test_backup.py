@@ -1,121 +1,47 @@
 # -*- coding: utf-8 -*-
 # Copyright: groundwork.stack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""pgBackRest with an encrypted repository on a backup host, proven by restores.
+"""pgBackRest with an encrypted repository on a backup host, backups from the standby, proven by a restore.
 
-The tests run in file order and build on each other: rows are written
-around a full backup (taken from the replica), restored to a point in time
-(and to an LSN) onto a fresh host, the primary's data directory is destroyed
-and restored to the latest archived WAL and the replica re-attached to it;
-then the fresh host gets a repository of its own (local path) that is
-checked, backed up and restored.
+The tests run in file order and build on each other: rows are written around a full backup (taken from
+the replica), dumped, then the primary's data directory is destroyed and restored to the latest archived
+WAL and the replica re-attached to it. Restores onto a fresh host (to a point in time, to an LSN, from a
+local repository) are the restore scenario's.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 
 import pytest
-import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
-from labtest import assert_reported, host_fixture, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
+# pylint: disable=wrong-import-position
+from backuptest import (DATA_DIR, SERVICE, STATUS, archive_now, as_repo_user, backup_journal,  # noqa: E402
+                        create_drill_table, full_backup_by_the_timer_unit, info, insert, read_as_nobody, rows, sql)
+from labtest import assert_reported, host_fixture, run_playbook  # noqa: E402
 
 HERE = os.path.dirname(__file__)
 CONVERGE = os.path.join(HERE, '..', 'converge.yml')
 RESTORE = os.path.join(HERE, '..', '..', '..', 'playbooks', 'restore.yml')
-LOCAL = os.path.join(HERE, '..', 'local.yml')
 CIPHER_PASS = 'molecule-backup-Cipher-Pass-0123456789'
 # A grep pattern matching the passphrase without containing it (sudo logs the command line).
 CIPHER_PATTERN = CIPHER_PASS[:-1] + '[' + CIPHER_PASS[-1] + ']'
-DATA_DIR = '/var/lib/postgresql/17/main'
-SERVICE = 'postgresql@17-main'
-STATUS = '/var/lib/pgbackrest-status/main.json'
 DUMP_STATUS = '/var/lib/groundwork-pg-dump/status.json'
 
-# Seconds a playbook run may take: a restore onto a fresh host creates a cluster and runs the roles, which takes
-# many minutes when the machine is loaded by parallel scenarios.
+# Seconds a restore may take: it runs the roles on the restored primary and its replica, which takes
+# minutes when the machine is loaded by parallel scenarios.
 PLAYBOOK_TIMEOUT = 1800
 
-# What the tests learn along the way (rows written, the noted time and LSN).
+# What the tests learn along the way (the status record of the newest backup).
 STATE = {}
 
 
 fixture_db = host_fixture('db', 'gw-mol-bk-db')
 fixture_replica = host_fixture('replica', 'gw-mol-bk-replica')
 fixture_repo = host_fixture('repo', 'gw-mol-bk-repo')
-fixture_new = host_fixture('new', 'gw-mol-bk-new')
-
-
-def sql(host, query, dbname='app'):
-    """Run SQL as postgres over the local socket; return stdout stripped."""
-    with host.sudo('postgres'):
-        return host.check_output('psql -X -A -t -v ON_ERROR_STOP=1 -d %s -c %s', dbname, query)
-
-
-def rows(host):
-    """(count, max id) of the drill table."""
-    count, top = sql(host, 'SELECT count(*), coalesce(max(id), 0) FROM drill').split('|')
-    return int(count), int(top)
-
-
-def insert(db, first, last):
-    sql(db, 'INSERT INTO drill (id) SELECT g FROM generate_series(%d, %d) AS g' % (first, last))
-
-
-def archive_now(db):
-    """Switch WAL and wait until the segment is in the repository (pgbackrest check does both)."""
-    with db.sudo('postgres'):
-        result = db.run('pgbackrest --stanza=main check')
-    assert result.rc == 0, result.stdout + result.stderr
-
-
-def local_inventory():
-    """An inventory of the fresh host alone as the primary (no `backup` group: a local repository).
-
-    gw-mol-bk-db is in it too, in no group, as a host a local repository cannot be restored onto.
-    """
-    source = os.environ['MOLECULE_INVENTORY_FILE']
-    with open(source, encoding='utf-8') as handle:
-        hosts = yaml.safe_load(handle)['all']['hosts']
-    root = os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'local-repo')
-    os.makedirs(root, exist_ok=True)
-    inventory = {'all': {
-        'hosts': {'gw-mol-bk-db': dict(hosts['gw-mol-bk-db'])},
-        'children': {'postgres': {'children': {'postgres_primary': {'hosts': {'gw-mol-bk-new': dict(hosts['gw-mol-bk-new'])}}}}},
-    }}
-    path = os.path.join(root, 'hosts.yml')
-    with open(path, 'w', encoding='utf-8') as handle:
-        yaml.safe_dump(inventory, handle)
-    group_vars = os.path.join(root, 'group_vars')
-    if not os.path.exists(group_vars):
-        os.symlink(os.path.join(os.path.dirname(source), 'group_vars'), group_vars)
-    return path
-
-
-def run_local(playbook, extra_vars=None):
-    """run_playbook() against the local-repository inventory; (rc, output, changed count)."""
-    return run_playbook(playbook, extra_vars, timeout=PLAYBOOK_TIMEOUT, inventories=[local_inventory()])
-
-
-def read_as_nobody(host, path):
-    """A file as an unprivileged user sees it (how a health check reads it)."""
-    with host.sudo('nobody'):
-        return json.loads(host.check_output('cat %s', path))
-
-
-def as_repo_user(repo, command, *args):
-    with repo.sudo('pgbackrest'):
-        return repo.run(command, *args)
-
-
-def info(repo):
-    result = as_repo_user(repo, 'pgbackrest --stanza=main --output=json info')
-    assert result.rc == 0, result.stderr
-    return json.loads(result.stdout)[0]
 
 
 def test_check_passes_from_both_sides(db, repo):
@@ -153,76 +79,30 @@ def test_backups_are_scheduled_by_timers(repo):
         assert calendar.split()[0] in shown
 
 
-def test_point_in_time_restore_onto_a_fresh_host(db, repo, new):
-    sql(db, 'DROP TABLE IF EXISTS drill')
-    sql(db, 'CREATE TABLE drill (id integer PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())')
+def test_full_backup_is_taken_from_the_standby_and_recorded(db, repo):
+    create_drill_table(db)
     insert(db, 1, 100)
-    before = [b['label'] for b in info(repo).get('backup', [])]
-    # The full backup runs the way the timer runs it.
-    with repo.sudo():
-        started = repo.run('systemctl start pgbackrest-backup@full.service')
-    assert started.rc == 0, started.stderr
-    backups = info(repo)['backup']
-    assert backups[-1]['label'] not in before and backups[-1]['type'] == 'full'
+    backup = full_backup_by_the_timer_unit(repo)
     # Taken from the standby (backup-standby): pgBackRest waited for the replica to replay the start point.
-    with repo.sudo():
-        journal = repo.check_output('journalctl --no-pager -q -u pgbackrest-backup@full.service')
+    journal = backup_journal(repo, 'full')
     assert 'replay on the standby' in journal, journal[-2000:]
     # The newest backup is recorded where an unprivileged health check reads it.
     status = read_as_nobody(repo, STATUS)
-    assert status['last_backup']['label'] == backups[-1]['label'] and status['last_backup']['type'] == 'full'
+    assert status['last_backup']['label'] == backup['label'] and status['last_backup']['type'] == 'full'
     assert 0 <= time.time() - status['last_backup']['stop'] < 600
     STATE['status'] = status
-    insert(db, 101, 200)
-    time.sleep(1.5)
-    STATE['time'] = sql(db, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'")
-    STATE['lsn'] = sql(db, 'SELECT pg_current_wal_lsn()')
-    time.sleep(1.5)
-    insert(db, 201, 300)
+    insert(db, 101, 300)
     archive_now(db)
     assert rows(db) == (300, 300)
 
-    rc, output = run_playbook(RESTORE, {'restore_host': 'gw-mol-bk-new', 'restore_target_time': STATE['time']},
-                              timeout=PLAYBOOK_TIMEOUT)[:2]
-    assert rc == 0, output[-4000:]
-    assert rows(new) == (200, 200), 'not exactly the rows written before %s' % STATE['time']
-    assert sql(new, 'SELECT pg_is_in_recovery()') == 'f'
-    # A drill host does not archive into the stanza.
-    assert sql(new, 'SHOW archive_mode', 'postgres') == 'off'
-    # pgBackRest's recovery settings are gone from postgresql.auto.conf (a clone would inherit them).
-    for setting in ('restore_command', 'recovery_target_time', 'recovery_target_action'):
-        assert sql(new, 'SHOW %s' % setting, 'postgres') in ('', 'pause'), setting
-    with new.sudo():
-        assert 'recovery_target' not in new.check_output('cat %s/postgresql.auto.conf', DATA_DIR)
 
-
-def test_restore_to_an_lsn_overwrites_a_running_primary_only_when_forced(new):
-    sql(new, 'INSERT INTO drill (id) VALUES (100000)')
-    rc, output, changed = run_playbook(RESTORE, {'restore_host': 'gw-mol-bk-new', 'restore_target_lsn': STATE['lsn']})
+# The other checks of a restore request (target syntax, unknown host, options) are the restore
+# scenario's; this one needs a replica.
+def test_restore_onto_a_replica_is_refused_before_anything_runs():
+    rc, output, changed = run_playbook(RESTORE, {'restore_host': 'gw-mol-bk-replica'})
     assert rc != 0
-    assert 'Refusing to restore onto gw-mol-bk-new' in output
-    assert changed == 0
-    assert rows(new) == (201, 100000)
-
-    rc, output = run_playbook(RESTORE, {'restore_host': 'gw-mol-bk-new', 'restore_target_lsn': STATE['lsn'],
-                                        'restore_force': True}, timeout=PLAYBOOK_TIMEOUT)[:2]
-    assert rc == 0, output[-4000:]
-    assert rows(new) == (200, 200)
-
-
-@pytest.mark.parametrize('extra, message', [
-    ({'restore_target_time': '2026-11-23 18:00:00+00', 'restore_target_lsn': '0/3000000'}, 'at most one of restore_target_time'),
-    ({'restore_target_time': 'yesterday'}, "got\n'yesterday'"),
-    ({'restore_target_lsn': '0/xyz'}, "got '0/xyz'"),
-    ({'restore_host': 'no-such-host'}, "got 'no-such-host'"),
-    ({'restore_replica_divergence': 'never'}, "restore_replica_divergence reclone or rewind (got 'never')"),
-    ({'restore_host': 'gw-mol-bk-replica'}, 'Refusing to restore onto gw-mol-bk-replica: it is a replica of gw-mol-bk-db'),
-])
-def test_restore_request_is_checked_before_anything_runs(extra, message):
-    request = dict({'restore_host': 'gw-mol-bk-new'}, **extra)
-    rc, output, changed = run_playbook(RESTORE, request)
-    assert rc != 0
-    assert message.replace('\n', ' ') in ' '.join(output.split()), output[-2000:]
+    message = 'Refusing to restore onto gw-mol-bk-replica: it is a replica of gw-mol-bk-db'
+    assert message in ' '.join(output.split()), output[-2000:]
     assert changed == 0
 
 
@@ -298,8 +178,7 @@ def test_failed_backup_is_visible_and_latest_restore_loses_no_archived_row(db, r
         failed = repo.run('systemctl start pgbackrest-backup@diff.service')
         assert failed.rc != 0
         assert repo.run('systemctl is-failed pgbackrest-backup@diff.service').stdout.strip() == 'failed'
-        journal = repo.check_output('journalctl --no-pager -q -u pgbackrest-backup@diff.service')
-        assert 'ERROR:' in journal
+        assert 'ERROR:' in backup_journal(repo, 'diff')
         repo.check_output('systemctl reset-failed pgbackrest-backup@diff.service')
     # The status monitoring reads still names the last successful backup.
     assert read_as_nobody(repo, STATUS) == STATE['status']
@@ -325,46 +204,6 @@ def test_failed_backup_is_visible_and_latest_restore_loses_no_archived_row(db, r
     archive_now(db)
     result = as_repo_user(repo, 'pgbackrest --stanza=main check')
     assert result.rc == 0, result.stdout + result.stderr
-
-
-def test_local_repository_is_checked_backed_up_and_restored(new):
-    # The fresh host (a standalone primary since the drills) as the only database host: no backup host.
-    rc, output = run_local(LOCAL)[:2]
-    assert rc == 0, output[-4000:]
-    with new.sudo():
-        conf = new.check_output('cat /etc/pgbackrest/pgbackrest.conf')
-        assert 'repo1-path=/var/lib/pgbackrest' in conf and 'repo1-host' not in conf
-        cipher = new.file('/etc/pgbackrest/conf.d/groundwork-cipher.conf')
-        assert cipher.mode == 0o640 and cipher.user == 'root' and cipher.group == 'postgres'
-    archive_now(new)
-    assert sql(new, 'SHOW archive_mode', 'postgres') == 'on'
-    # The timer's backup unit runs as postgres on the database host.
-    with new.sudo():
-        started = new.run('systemctl start pgbackrest-backup@full.service')
-        assert started.rc == 0, started.stdout + started.stderr
-        assert new.check_output('head -c 8 /var/lib/pgbackrest/backup/main/backup.info') == 'Salted__'
-    with new.sudo('postgres'):
-        local_info = json.loads(new.check_output('pgbackrest --stanza=main --output=json info'))[0]
-    assert local_info['backup'][-1]['type'] == 'full'
-    assert read_as_nobody(new, STATUS)['last_backup']['label'] == local_info['backup'][-1]['label']
-    expected = rows(new)
-    insert(new, expected[1] + 1, expected[1] + 50)
-    expected = rows(new)
-    archive_now(new)
-
-    # Only the host holding the repository can be restored from it.
-    rc, output, changed = run_local(RESTORE, {'restore_host': 'gw-mol-bk-db'})
-    assert rc != 0 and 'the repository is a local path on gw-mol-bk-new' in ' '.join(output.split()), output[-2000:]
-    assert changed == 0
-
-    with new.sudo():
-        new.check_output('systemctl stop %s', SERVICE)
-        new.check_output('rm -rf %s', DATA_DIR)
-    rc, output = run_local(RESTORE, {'restore_host': 'gw-mol-bk-new'})[:2]
-    assert rc == 0, output[-4000:]
-    assert rows(new) == expected, 'committed, archived rows were lost'
-    assert sql(new, 'SHOW archive_mode', 'postgres') == 'on'
-    archive_now(new)
 
 
 # The role's first checks (tasks/validate.yml) report every broken rule at
