@@ -278,7 +278,8 @@ def test_the_admin_network_is_never_banned(target):
     def ignored():
         with target.sudo():
             return int(target.check_output('grep -c "Ignore %s by ip" /var/log/fail2ban.log || true' % ADMIN))
-    assert wait_for(lambda: ignored() >= 3, 30), 'fail2ban did not see (and ignore) the failures from the admin network'
+    # As long as the bans above may take to appear: fail2ban reads the journal, slowly under load.
+    assert wait_for(lambda: ignored() >= 3, 60), 'fail2ban did not see (and ignore) the failures from the admin network'
     assert ADMIN not in banned(target, 'sshd')
     assert ssh(TARGET, 'debian', 'true').returncode == 0
 
