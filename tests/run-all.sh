@@ -92,12 +92,15 @@ else
 fi
 # The static checks run in every suite run, selected scenarios or not.
 [[ " ${scenarios[*]} " == *" static "* ]] || scenarios+=(static)
-# Scenarios use disjoint container names, networks and subnets, and spend
-# much of their time waiting on apt, SSH and service start-up, so they run
-# GW_MOLECULE_JOBS at a time (default 3; 1 runs them one by one). Each
+# Scenarios use disjoint container names, networks and subnets, so they run
+# GW_MOLECULE_JOBS at a time (default 2; 1 runs them one by one). Two, not
+# three: the scenarios are CPU-bound on a 2-core machine, and a third lane
+# bought no throughput. Measured on one commit, one machine, one run each
+# (docs/testing.md, 2026-12-07): 3 lanes 1374 s with edge 570 s and
+# replication 533 s; 2 lanes 1296 s with every scenario under 360 s. Each
 # scenario's output goes to tests/output/molecule-<scenario>.log and is
 # printed in full when it finishes.
-jobs=${GW_MOLECULE_JOBS:-3}
+jobs=${GW_MOLECULE_JOBS:-2}
 mkdir -p tests/output
 declare -A pid_scenario=() scenario_start=()
 finish_one() {
