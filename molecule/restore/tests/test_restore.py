@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 
@@ -27,6 +28,7 @@ from labtest import host_fixture, run_playbook  # noqa: E402
 HERE = os.path.dirname(__file__)
 RESTORE = os.path.join(HERE, '..', '..', '..', 'playbooks', 'restore.yml')
 LOCAL = os.path.join(HERE, '..', 'local.yml')
+AWAIT = os.path.join(HERE, '..', 'await.yml')
 
 # Seconds a playbook run may take: a restore onto a fresh host creates a cluster and runs the roles, which
 # takes minutes when the machine is loaded by parallel scenarios.
@@ -89,9 +91,12 @@ def test_full_backup_of_a_primary_without_replicas(db, repo):
 
 
 def test_point_in_time_restore_onto_a_fresh_host(new):
-    rc, output = run_playbook(RESTORE, {'restore_host': 'gw-mol-rs-new', 'restore_target_time': STATE['time']},
-                              timeout=PLAYBOOK_TIMEOUT)[:2]
+    rc, output = run_playbook(RESTORE, {'restore_host': 'gw-mol-rs-new', 'restore_target_time': STATE['time'],
+                                        'restore_progress_interval': 1}, timeout=PLAYBOOK_TIMEOUT)[:2]
     assert rc == 0, output[-4000:]
+    # The restore ran as an async job; the wait for it said when it ended (the progress lines of a
+    # job of known pace: test_a_long_job_shows_its_progress_and_its_failure).
+    assert re.search(r'gw-mol-rs-new: pgBackRest restore finished after \d', output), output[-4000:]
     assert rows(new) == (200, 200), 'not exactly the rows written before %s' % STATE['time']
     assert sql(new, 'SELECT pg_is_in_recovery()') == 'f'
     # A drill host does not archive into the stanza.
@@ -115,6 +120,28 @@ def test_restore_to_an_lsn_overwrites_a_running_primary_only_when_forced(new):
                                         'restore_force': True}, timeout=PLAYBOOK_TIMEOUT)[:2]
     assert rc == 0, output[-4000:]
     assert rows(new) == (200, 200)
+
+
+def progress_percentages(output):
+    """The percentages of await_job's progress lines for the test job, in order."""
+    return [float(p) for p in re.findall(r'gw-mol-rs-new: test job, running for \w+, ([0-9.]+)% done, about \w+ left', output)]
+
+
+def test_a_long_job_shows_its_progress_and_its_failure():
+    rc, output, dummy = run_playbook(AWAIT)
+    assert rc == 0, output[-3000:]
+    # A line each second while it runs: first without a percentage (nothing logged by this run yet;
+    # the earlier run's 100 % is not read), then the logged percentages with the time left.
+    assert re.search(r'gw-mol-rs-new: test job, running for \d+s$', output, re.M), output[-3000:]
+    percentages = progress_percentages(output)
+    assert len(percentages) >= 3, output[-3000:]
+    assert percentages == sorted(percentages) and 100.0 not in percentages, percentages
+    assert re.search(r'gw-mol-rs-new: test job finished after \d+s', output)
+    # A failing job fails the waiting task with the job's own result.
+    rc, output, dummy = run_playbook(AWAIT, {'await_exit': 3, 'await_quiet': 0, 'await_steps': '50'})
+    assert rc != 0
+    assert re.search(r'gw-mol-rs-new: test job failed after \d+s', output), output[-3000:]
+    assert re.search(r'"?rc"?: 3', output), output[-3000:]
 
 
 # Onto a replica: the backup scenario's (it has one).
