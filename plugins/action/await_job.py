@@ -18,7 +18,7 @@ display = Display()
 ARGUMENT_SPEC = {
     'jid': {'type': 'str', 'required': True},
     'label': {'type': 'str', 'default': 'job'},
-    'log': {'type': 'path'},
+    'log': {'type': 'str'},  # a path on the host: not expanded on the controller
     'log_offset': {'type': 'int', 'default': 0},
     'pattern': {'type': 'str'},
     'interval': {'type': 'int', 'default': 30},

@@ -32,8 +32,10 @@ options:
     type: str
     default: job
   log:
-    description: A file on the host the job appends its progress to. Without it the lines show the time only.
-    type: path
+    description:
+      - A file on the host the job appends its progress to, as an absolute path (it is not expanded on the
+        controller). Without it the lines show the time only.
+    type: str
   log_offset:
     description:
       - The size of O(log) before the job started (from M(ansible.builtin.stat)); only what was written
