@@ -93,6 +93,17 @@ verify() {
   # fail2ban has its sshd jail and never bans the controller's network.
   out=$(on_host sudo fail2ban-client get sshd ignoreip 2>&1)
   grep -Eq '^[|`]- 10\.213\.0\.1(/32)?$' <<<"$out" || { echo "fail2ban's sshd jail does not ignore the admin network: $out"; ok=0; }
+  # AIDE's first database builds in the background (base_hardening_aide_first_build's default),
+  # at idle CPU and I/O priority: still hashing, or done with the database in place.
+  out=$(on_host systemctl show groundwork-aide-init.service -p CPUSchedulingPolicy -p IOSchedulingClass -p Nice \
+    -p ActiveState -p SubState -p Result | sort | tr '\n' ' ')
+  expected_prio='CPUSchedulingPolicy=5 IOSchedulingClass=3 Nice=19 Result=success '
+  case "$out" in
+    "ActiveState=activating $expected_prio"SubState=start*) ;;
+    "ActiveState=active $expected_prio"SubState=exited*)
+      on_host sudo test -s /var/lib/aide/aide.db || { echo "AIDE: the first build ended without a database"; ok=0; } ;;
+    *) echo "AIDE: expected the first build started at idle priority, got: $out"; ok=0 ;;
+  esac
   [ "$ok" -eq 1 ]
 }
 
