@@ -110,6 +110,15 @@ options:
     description: Seconds to wait for the standby to stream after a change.
     type: int
     default: 120
+  progress_log:
+    description:
+      - File that a clone's progress goes to. C(pg_basebackup) runs with C(--progress), which first sums the size of
+        the primary's data and then reports the share copied once a second, and its messages are appended to this
+        file (as O(run_as), so it must be in a directory that user may write to).
+      - M(groundwork.stack.await_job) reads it while the module runs asynchronously, to show the percentage and the
+        time left of a long clone.
+      - Unset, the clone reports nothing until it ends.
+    type: str
 attributes:
   check_mode:
     description: Reports the action it would take (RV(action), RV(reason)) and changes nothing.
@@ -224,6 +233,7 @@ def argument_spec():
         run_as=dict(type='str', default='postgres'),
         divergence=dict(type='str', default='rewind', choices=list(DIVERGENCE_CHOICES)),
         timeout=dict(type='int', default=120),
+        progress_log=dict(type='str'),
     )
 
 
@@ -442,6 +452,31 @@ def configure(module, host, desired):
     write_file(os.path.join(params['data_dir'], 'standby.signal'), '', 0o600, params['run_as'])
 
 
+def clone_argv(pg_basebackup, data_dir, conninfo, slot_name, progress_log=None):
+    """The clone's command line. With a progress log, pg_basebackup reports its progress (--progress: a line a
+    second when its stderr is not a terminal) and its stderr is appended to the log by a shell that gets the
+    log's path and the command as arguments, never as text it parses."""
+    argv = [pg_basebackup, '-D', data_dir, '-X', 'stream', '-c', 'fast', '-w', '-d', conninfo]
+    if slot_name:
+        argv += ['-S', slot_name]
+    if not progress_log:
+        return argv
+    return ['sh', '-c', 'exec "$@" 2>>"$0"', progress_log] + argv + ['--progress', '--verbose']
+
+
+def log_tail(path, size=2000):
+    """The end of a log, '' when there is none."""
+    if not path:
+        return ''
+    try:
+        with open(path, 'rb') as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - size))
+            return handle.read().decode('utf-8', 'replace').strip()
+    except (IOError, OSError):
+        return ''
+
+
 def wait_streaming(module, host):
     deadline = time.time() + module.params['timeout']
     status = None
@@ -475,8 +510,8 @@ def main():
     data_dir = params['data_dir']
     planned = []
     if action in ('clone', 'reclone'):
-        planned.append([host.tool('pg_basebackup'), '-D', data_dir, '-X', 'stream', '-c', 'fast', '-w',
-                        '-d', standby_conninfo(desired)] + (['-S', params['slot_name']] if params['slot_name'] else []))
+        planned.append(clone_argv(host.tool('pg_basebackup'), data_dir, standby_conninfo(desired), params['slot_name'],
+                                  params['progress_log']))
     if action == 'rewind':
         planned.append(rewind_argv(host.tool('pg_rewind'), data_dir, standby_conninfo(desired, replication=False),
                                    params['config_file'], host.setting('restore_command')))
@@ -496,7 +531,11 @@ def main():
             host.systemctl('stop')
         ensure_data_dir(module)
         started = time.time()
-        host.run(planned[0], as_owner=True)
+        rc, out, err = host.run(planned[0], as_owner=True, check=False)
+        if rc != 0:
+            # With a progress log, pg_basebackup's messages are in it, not in stderr.
+            detail = (err or out).strip() or log_tail(params['progress_log'])
+            module.fail_json(msg='%s failed (rc=%d): %s' % (' '.join(planned[0]), rc, detail), commands=host.commands)
     if action == 'rewind':
         host.run(planned[0], as_owner=True)
     if planned:

@@ -187,8 +187,17 @@ def test_drill0_adding_a_replica_touches_nothing_else():
     db3 = lab_host(JOINER)
     assert db3.run('test -e /var/lib/postgresql/17/main/PG_VERSION').rc != 0
     before = {name: started_at(name) for name in ('gw-mol-repl-db1', 'gw-mol-repl-db2')}
-    rc, output, dummy, seconds = playbook('site.yml', timeout=1800)
+    # db3 has no data directory: the clone runs as a job, its progress read from pg_basebackup's log
+    # (a report every second here, so that even this small clone shows some).
+    rc, output, dummy, seconds = playbook('site.yml', timeout=1800, postgresql_clone_progress_interval=1)
     assert rc == 0, output[-4000:]
+    assert '%s: pg_basebackup clone from gw-mol-repl-db1 finished after' % JOINER in output, output[-4000:]
+    shown = [float(p) for p in re.findall(r'%s: pg_basebackup clone from \S+, running for \S+, ([0-9.]+)%% done' % JOINER, output)]
+    assert shown == sorted(shown), shown
+    with db3.sudo():
+        clone_log = db3.check_output('cat /var/log/postgresql/groundwork-clone.log')
+    # --progress wrote to the log: the final report of the whole copy.
+    assert re.search(r'^\s*\d+/\d+ kB \(100%\), 1/1 tablespace', clone_log, re.M), clone_log[-2000:]
     states = probe()
     assert states[JOINER]['role'] == 'standby', states
     assert states[JOINER]['upstream']['status'] == 'streaming'

@@ -12,6 +12,7 @@ import pathlib
 import pwd
 import shutil
 import stat
+import subprocess
 import tempfile
 
 import pytest
@@ -277,3 +278,36 @@ def test_ensure_data_dir_refuses_a_link(open_tmp):
     data_dir.unlink()
     postgresql_standby.ensure_data_dir(Module())
     assert data_dir.stat().st_uid == uid and stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+
+
+def test_clone_argv_without_a_progress_log_is_pg_basebackup_alone():
+    argv = postgresql_standby.clone_argv('/bin/pg_basebackup', '/data', 'host=db1', 'db2')
+    assert argv == ['/bin/pg_basebackup', '-D', '/data', '-X', 'stream', '-c', 'fast', '-w', '-d', 'host=db1', '-S', 'db2']
+    assert '-S' not in postgresql_standby.clone_argv('/bin/pg_basebackup', '/data', 'host=db1', '')
+
+
+def test_clone_argv_appends_the_progress_to_the_log_and_parses_nothing(tmp_path):
+    # A stand-in for pg_basebackup: progress on stderr (as --progress writes it when stderr is no
+    # terminal), its arguments on stdout, one per line.
+    tool = tmp_path / 'pg_basebackup'
+    tool.write_text('#!/bin/sh\nprintf "%s\\n" "$@"\necho "5/10 kB (50%), 0/1 tablespace" >&2\n')
+    tool.chmod(0o755)
+    log = tmp_path / 'clone $(touch pwned).log'
+    log.write_text('an earlier clone\n')
+    conninfo = "host=db1 password='$(touch pwned)' sslmode=verify-full"
+    argv = postgresql_standby.clone_argv(str(tool), str(tmp_path / 'data dir'), conninfo, 'db2', str(log))
+    done = subprocess.run(argv, capture_output=True, text=True, cwd=str(tmp_path), check=True)
+    assert done.stdout.splitlines() == ['-D', str(tmp_path / 'data dir'), '-X', 'stream', '-c', 'fast', '-w', '-d', conninfo,
+                                        '-S', 'db2', '--progress', '--verbose']
+    assert done.stderr == ''
+    assert log.read_text() == 'an earlier clone\n5/10 kB (50%), 0/1 tablespace\n'
+    assert not (tmp_path / 'pwned').exists()
+
+
+def test_log_tail_reads_the_end_of_a_log(tmp_path):
+    log = tmp_path / 'clone.log'
+    log.write_text('x' * 5000 + 'pg_basebackup: error: connection refused\n')
+    assert postgresql_standby.log_tail(str(log), 100).endswith('pg_basebackup: error: connection refused')
+    assert len(postgresql_standby.log_tail(str(log), 100)) <= 100
+    assert postgresql_standby.log_tail(str(tmp_path / 'missing.log')) == ''
+    assert postgresql_standby.log_tail(None) == ''
