@@ -885,3 +885,75 @@ def size_build_settings(rows, dims, element_bytes, m, mem_total_bytes, cpus, ove
         'source': {'maintenance_work_mem': memory_source, 'max_parallel_maintenance_workers': workers_source},
         'notes': notes,
     }
+
+
+# Progress of an index build (pg_stat_progress_create_index, PostgreSQL 12+) of one backend. pgvector reports
+# its phases there too: HNSW "loading tuples", IVFFlat "performing k-means", "assigning tuples", "loading tuples".
+BUILD_PROGRESS_QUERY = (
+    'SELECT phase, blocks_total, blocks_done, tuples_total, tuples_done, lockers_total, lockers_done '
+    'FROM pg_catalog.pg_stat_progress_create_index WHERE pid = %s'
+)
+
+
+def build_progress_line(label, row):
+    """One line of a build's progress from a row of BUILD_PROGRESS_QUERY (a dict), for a log.
+
+    The share done is of blocks when PostgreSQL counts blocks in this phase, else of tuples; a build that waits
+    for other transactions (CONCURRENTLY) says how many it still waits for. A concurrent build scans the table
+    more than once, so the share starts again at each phase: the phase is always named.
+    """
+    parts = ['%s: %s' % (label, row.get('phase') or 'unknown phase')]
+    for unit in ('blocks', 'tuples'):
+        total, done = row.get('%s_total' % unit) or 0, row.get('%s_done' % unit) or 0
+        if total > 0:
+            parts.append('%.1f%% of %s (%d of %d)' % (min(100.0, 100.0 * done / total), unit, done, total))
+            break
+    lockers_total, lockers_done = row.get('lockers_total') or 0, row.get('lockers_done') or 0
+    if lockers_total > 0:
+        parts.append('waiting for %d of %d transactions' % (lockers_total - lockers_done, lockers_total))
+    return ', '.join(parts)
+
+
+class BuildProgress(object):
+    """Samples a build's progress in a thread while the build's own connection is busy, and writes a line each
+    time it changes (BUILD_PROGRESS_QUERY, build_progress_line).
+
+    ``sample()`` returns the row of the build's backend (or None once it has none), ``write(line)`` appends
+    one line to the log. A sample that fails is written once and ends the watch; the build goes on.
+    """
+
+    def __init__(self, label, sample, write, every=2.0):
+        import threading
+        self.label = label
+        self.sample = sample
+        self.write = write
+        self.every = every
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name='build-progress')
+        self.thread.daemon = True
+
+    def start(self):
+        self.write('%s: started' % self.label)
+        self.thread.start()
+        return self
+
+    def stop(self, outcome='finished'):
+        self.stopped.set()
+        self.thread.join()
+        self.write('%s: %s' % (self.label, outcome))
+
+    def _run(self):
+        last = None
+        while True:
+            try:
+                row = self.sample()
+            except Exception as e:  # pylint: disable=broad-except
+                self.write('%s: progress unavailable (%s)' % (self.label, str(e).strip()))
+                return
+            if row:
+                line = build_progress_line(self.label, row)
+                if line != last:
+                    self.write(line)
+                    last = line
+            if self.stopped.wait(self.every):
+                return

@@ -130,6 +130,16 @@ options:
       - A parallel HNSW build keeps the graph in dynamic shared memory, so C(/dev/shm) must be able to hold it too.
     type: float
     default: 0.25
+  progress_log:
+    description:
+      - File to append the build's progress to while it runs, a line each time it changes (sampled every 2 s from
+        C(pg_stat_progress_create_index) over a second connection) - the phase (pgvector's own, such as loading
+        tuples or k-means, or a concurrent build's waits and validation), the share of blocks or tuples done, and
+        the transactions a concurrent build still waits for.
+      - With C(async) and M(groundwork.stack.await_job) reading this file, a long build shows its progress and the
+        time left (see the examples).
+      - Opened without following a symbolic link, created with mode 0640 by the user the module runs as.
+    type: str
 attributes:
   check_mode:
     description: Can run in check mode; returns in RV(queries) the statements it would run.
@@ -179,6 +189,35 @@ EXAMPLES = r'''
     opclass: vector_cosine_ops
     m: 16
     ef_construction: 128
+
+# A build of hours: run it as a job and show its progress every 30 s (phase, share done, time left).
+- name: Note where the build log ends
+  ansible.builtin.stat:
+    path: /var/log/postgresql/index-build.log
+  register: build_log
+
+- name: Start building the HNSW index of documents.embedding
+  become: true
+  become_user: postgres
+  groundwork.stack.pgvector_index:
+    login_db: app
+    name: documents_embedding_hnsw
+    table: documents
+    column: embedding
+    opclass: vector_cosine_ops
+    progress_log: /var/log/postgresql/index-build.log
+  async: 86400
+  poll: 0
+  register: build
+
+- name: Wait for the build, showing its progress
+  become: true
+  become_user: postgres
+  groundwork.stack.await_job:
+    jid: "{{ build.ansible_job_id }}"
+    label: HNSW build of documents_embedding_hnsw
+    log: /var/log/postgresql/index-build.log
+    log_offset: "{{ build_log.stat.size | default(0) }}"
 
 - name: Ensure a partial IVFFlat index per tenant, lists chosen from the row count
   groundwork.stack.pgvector_index:
@@ -378,6 +417,8 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.groundwork.stack.plugins.module_utils.pgvector import (
+    BUILD_PROGRESS_QUERY,
+    BuildProgress,
     EXTENSION_QUERY,
     INDEX_BY_NAME_QUERY,
     METHODS,
@@ -441,6 +482,7 @@ def argument_spec():
         maintenance_work_mem=dict(type='str'),
         max_parallel_maintenance_workers=dict(type='int'),
         memory_fraction=dict(type='float', default=0.25),
+        progress_log=dict(type='str'),
     )
 
 
@@ -612,6 +654,32 @@ def choose_build_settings(module, cursor, desired, build_spec, table):
     return settings
 
 
+def open_log(module, path):
+    """A line writer appending to ``path`` (never through a symbolic link); fails the module when it cannot."""
+    try:
+        handle = os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o640), 'a')
+    except (IOError, OSError) as e:
+        module.fail_json(msg='cannot append to progress_log %s: %s' % (path, to_native(e)))
+
+    def write(line):
+        handle.write(line + '\n')
+        handle.flush()
+    return write
+
+
+def watch_build(module, conn, path, label):
+    """Start sampling the progress of the builds ``conn`` runs, over a second connection, into ``path``."""
+    write = open_log(module, path)
+    watcher_conn = connect(module, autocommit=True, application_name='groundwork.stack.pgvector_index progress')
+    watcher = dict_cursor(watcher_conn)
+    pid = conn.get_backend_pid()
+
+    def sample():
+        watcher.execute(BUILD_PROGRESS_QUERY, (pid,))
+        return watcher.fetchone()
+    return BuildProgress(label, sample, write).start()
+
+
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(),
@@ -656,7 +724,12 @@ def main():
         if changed:
             after_definition = '' if state == 'absent' else render_definition(build_spec)
     else:
+        progress = None
+        if params['progress_log'] and needs_build(actions):
+            progress = watch_build(module, conn, params['progress_log'], 'index %s' % desired['name'])
         execute(module, conn, cursor, units, queries)
+        if progress:
+            progress.stop()
         after = fetch_index(cursor, desired['schema'], desired['name'])
         after_definition = describe_index(after)
     conn.close()

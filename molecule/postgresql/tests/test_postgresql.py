@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import pytest
@@ -264,12 +265,42 @@ def test_vector_search_uses_the_index_with_recall_of_at_least_0_95(client):
     assert recall >= 0.95
 
 
+# A transaction that has written to items and stays open until the concurrent build waits for it, then 3 s
+# more (the view is read afresh each time: a transaction otherwise sees one snapshot of it).
+BLOCKER_SQL = '''BEGIN;
+UPDATE items SET status = status WHERE id = 1;
+DO $$ BEGIN
+  FOR i IN 1..600 LOOP
+    PERFORM pg_stat_clear_snapshot();
+    EXIT WHEN EXISTS (SELECT 1 FROM pg_stat_progress_create_index WHERE phase LIKE 'waiting for writers%');
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+  PERFORM pg_sleep(3);
+END $$;
+COMMIT;
+'''
+BUILD_LOG = '/var/log/postgresql/gw-index-build.log'
+
+
 def test_changing_m_rebuilds_the_index_once(db):
     try:
-        rc, output, changed = run_playbook(INDEX, {'pgvector_test_m': 24})
+        # The rebuild is a concurrent build: it first waits for a writer's open transaction, and its
+        # progress log and the playbook's progress lines show that wait as it happens.
+        with db.sudo('postgres'):
+            db.check_output('cat > /tmp/gw-blocker.sql <<"EOF"\n%sEOF' % BLOCKER_SQL)
+            log_before = int(db.check_output('stat -c %%s %s 2>/dev/null || echo 0', BUILD_LOG))
+            db.check_output('nohup psql -X -q -d app -f /tmp/gw-blocker.sql </dev/null >/tmp/gw-blocker.out 2>&1 &')
+        rc, output, changed = run_playbook(INDEX, {'pgvector_test_m': 24, 'pgvector_test_progress_interval': 1})
         assert rc == 0, output[-3000:]
         assert changed >= 1
         assert _index_options(db) == 'hnsw m=24,ef_construction=64'
+        with db.sudo():
+            log = db.check_output('tail -c +%s %s', str(log_before + 1), BUILD_LOG)
+        assert re.search(r'^index items_embedding_idx: waiting for writers before build, waiting for [1-9]\d* of \d+ '
+                         r'transactions$', log, re.M), log
+        assert log.splitlines()[0] == 'index items_embedding_idx: started' and log.splitlines()[-1].endswith(': finished'), log
+        assert re.search(r'gw-mol-pg: HNSW index items_embedding_idx, running for \d+s', output), output[-3000:]
+        assert 'gw-mol-pg: HNSW index items_embedding_idx finished after' in output, output[-3000:]
         rc, output, changed = run_playbook(INDEX, {'pgvector_test_m': 24})
         assert rc == 0, output[-3000:]
         assert changed == 0, output[-3000:]

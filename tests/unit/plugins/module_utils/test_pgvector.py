@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -705,3 +706,54 @@ def test_size_clamped_to_postgres_limits():
     assert settings['maintenance_work_mem'] == '16MB'  # an empty table still gets the fixed 16MB
     settings = pv.size_build_settings(0, 3, 4.0, 16, None, 1, server={'maintenance_work_mem_bytes': 1024})
     assert settings['maintenance_work_mem'] == '1MB'  # never below PostgreSQL's minimum
+
+
+# --- an index build's progress (pg_stat_progress_create_index) ---
+
+def test_build_progress_line_gives_the_phase_and_the_share_of_blocks():
+    row = {'phase': 'building index: loading tuples', 'blocks_total': 2730, 'blocks_done': 1234,
+           'tuples_total': 0, 'tuples_done': 50000, 'lockers_total': 0, 'lockers_done': 0}
+    assert pv.build_progress_line('index docs_hnsw', row) == \
+        'index docs_hnsw: building index: loading tuples, 45.2% of blocks (1234 of 2730)'
+
+
+def test_build_progress_line_falls_back_to_tuples_and_names_the_waits():
+    row = {'phase': 'index validation: sorting tuples', 'blocks_total': 0, 'blocks_done': 0,
+           'tuples_total': 400, 'tuples_done': 100, 'lockers_total': 0, 'lockers_done': 0}
+    assert pv.build_progress_line('index x', row) == 'index x: index validation: sorting tuples, 25.0% of tuples (100 of 400)'
+    row = {'phase': 'waiting for writers before build', 'blocks_total': 0, 'blocks_done': 0,
+           'tuples_total': 0, 'tuples_done': 0, 'lockers_total': 3, 'lockers_done': 1}
+    assert pv.build_progress_line('index x', row) == 'index x: waiting for writers before build, waiting for 2 of 3 transactions'
+    assert pv.build_progress_line('index x', {'phase': None}) == 'index x: unknown phase'
+
+
+def test_build_progress_writes_each_change_once_and_how_it_ended():
+    rows = [{'phase': 'initializing'}, {'phase': 'initializing'},
+            {'phase': 'building index: loading tuples', 'blocks_total': 10, 'blocks_done': 5}, None]
+    lines = []
+    done = []
+
+    def sample():
+        row = rows.pop(0) if rows else None
+        if not rows:
+            done.append(True)
+        return row
+
+    watch = pv.BuildProgress('index x', sample, lines.append, every=0.001).start()
+    while not done:
+        time.sleep(0.001)
+    watch.stop()
+    assert lines == ['index x: started', 'index x: initializing',
+                     'index x: building index: loading tuples, 50.0% of blocks (5 of 10)', 'index x: finished']
+
+
+def test_build_progress_stops_watching_when_a_sample_fails():
+    lines = []
+
+    def sample():
+        raise RuntimeError('connection lost')
+
+    watch = pv.BuildProgress('index x', sample, lines.append, every=0.001).start()
+    watch.thread.join(5)
+    watch.stop('failed')
+    assert lines == ['index x: started', 'index x: progress unavailable (connection lost)', 'index x: failed']
