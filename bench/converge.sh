@@ -18,6 +18,16 @@
 # with Mitogen's linear strategy (an opt-in, measured, not a default).
 #
 #   bench/converge.sh compare [REF]
+#
+# `upgrade` checks that a change keeps behaviour on a converged host: a
+# fresh all-in-one host (inventories/lab) is converged with REF's code (a
+# git worktree; default HEAD, the last commit), then this checkout's
+# site.yml runs on the same host. It prints the task results that changed
+# (none, for a refactor that writes the same files) and exits 1 when any did.
+# Commit or stash nothing for it: the worktree is REF, this checkout is the
+# working tree as it is.
+#
+#   bench/converge.sh upgrade [REF]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=lab/env.sh
@@ -77,6 +87,23 @@ aio_side() {
   echo "${times[0]} $tasks ${times[*]:1}"
 }
 
+# A git worktree of REF at DIR for the all-in-one lab host, removed (with
+# the host) when the script ends; the lab's prerequisites in place.
+worktree_of() {
+  local ref=$1 worktree=$2
+  podman container exists gw-aio && gw_die "gw-aio exists (your lab is up): run 'bash lab/lab.sh down' first"
+  git worktree remove --force "$worktree" >/dev/null 2>&1 || true
+  git worktree add --detach "$worktree" "$ref" >/dev/null
+  # The worktree's inventory reads the lab's SSH key from its own .lab/.
+  mkdir -p "$worktree/.lab"
+  ln -sfn "$GW_STATE/ssh" "$worktree/.lab/ssh"
+  # shellcheck disable=SC2064  # the paths are expanded now
+  trap "git -C '$root' worktree remove --force '$worktree' >/dev/null 2>&1 || true; '$root/lab/hosts.sh' destroy gw-aio >/dev/null 2>&1 || true" EXIT
+  "$root/lab/bootstrap.sh"
+  "$root/lab/apt-cache.sh" start
+  "$root/lab/image.sh" >/dev/null
+}
+
 compare() {
   local ref=${1:-a96a1c1} worktree runs mitogen_dir=""
   runs=${GW_BENCH_NOOP_RUNS:-3}
@@ -84,17 +111,7 @@ compare() {
   mkdir -p bench/results
   local out
   out="bench/results/converge-compare-$(date -u +%Y%m%dT%H%M%SZ).json"
-  podman container exists gw-aio && gw_die "gw-aio exists (your lab is up): run 'bash lab/lab.sh down' first"
-  git worktree remove --force "$worktree" >/dev/null 2>&1 || true
-  git worktree add --detach "$worktree" "$ref" >/dev/null
-  # The worktree's inventory reads the lab's SSH key from its own .lab/.
-  mkdir -p "$worktree/.lab"
-  ln -sfn "$GW_STATE/ssh" "$worktree/.lab/ssh"
-  # shellcheck disable=SC2064  # the paths are expanded now: $worktree is local to this function
-  trap "git -C '$root' worktree remove --force '$worktree' >/dev/null 2>&1 || true; '$root/lab/hosts.sh' destroy gw-aio >/dev/null 2>&1 || true" EXIT
-  "$root/lab/bootstrap.sh"
-  "$root/lab/apt-cache.sh" start
-  "$root/lab/image.sh" >/dev/null
+  worktree_of "$ref" "$worktree"
   local ref_line head_line mitogen_line=""
   ref_line=$(aio_side "$worktree" "$runs")
   gw_log "$ref: fresh, tasks, no-op runs: $ref_line"
@@ -144,6 +161,50 @@ print("\nratio this checkout / %s: fresh %.2f, no-op %.2f%s" % (
 print("written to", out)
 PY
 }
+
+upgrade() {
+  local ref=${1:-HEAD} worktree log
+  worktree="$GW_STATE/bench-worktree-upgrade"
+  worktree_of "$ref" "$worktree"
+  "$root/lab/hosts.sh" destroy gw-aio >/dev/null
+  rm -f "$GW_STATE/facts/gw-aio" "$worktree/.lab/facts/gw-aio"
+  "$root/lab/hosts.sh" create gw-aio 10.213.0.10 gw-lab 10.213.0.0/24 >/dev/null
+  # One CA for both sides: each checkout's inventory would otherwise have
+  # its own .pki, and every certificate would be signed again.
+  local ca_dir="$GW_STATE/bench-upgrade-pki"
+  rm -rf "$ca_dir"
+  log=$(mktemp)
+  (cd "$worktree" && ansible-playbook -i inventories/lab site.yml -e "postgresql_ca_dir=$ca_dir") >"$log" 2>&1 \
+    || { tail -30 "$log" >&2; gw_die "$ref's site.yml failed on a fresh host"; }
+  gw_log "$ref: fresh converge: $(grep -Eo 'ok=[0-9]+ +changed=[0-9]+' "$log" | tail -1)"
+  local rc=0
+  (cd "$root" && ansible-playbook -i inventories/lab site.yml -e "postgresql_ca_dir=$ca_dir") >"$log" 2>&1 \
+    || { tail -30 "$log" >&2; gw_die "this checkout's site.yml failed on the host $ref converged"; }
+  python3 - "$log" "$ref" <<'PY' || rc=1
+import re, sys
+text = open(sys.argv[1]).read()
+changed, task = [], None
+for line in text.splitlines():
+    m = re.match(r'^(?:TASK|RUNNING HANDLER) \[(.*)\]', line)
+    if m:
+        task = m.group(1)
+    elif line.startswith('changed: ['):
+        changed.append(task)
+recap = re.search(r'ok=(\d+)\s+changed=(\d+)', text)
+print('this checkout on the host %s converged: ok=%s changed=%s' % (sys.argv[2], recap.group(1), recap.group(2)))
+for name in changed:
+    print('  changed: %s' % name)
+sys.exit(1 if changed else 0)
+PY
+  rm -f "$log"
+  [ "$rc" -eq 0 ] || exit 1
+}
+
+if [ "${1:-}" = upgrade ]; then
+  shift
+  upgrade "$@"
+  exit 0
+fi
 
 if [ "${1:-}" = compare ]; then
   shift
