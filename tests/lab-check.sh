@@ -73,6 +73,11 @@ verify() {
   grep -q 'rejects connection .* no encryption' <<<"$out" || { echo "PostgreSQL: expected a refused plain connection, got: $out"; ok=0; }
   out=$(on_host "$psql 'host=$ip dbname=postgres user=postgres sslmode=require connect_timeout=5' -c 'SELECT 1'" 2>&1)
   grep -q 'Connection refused' <<<"$out" || { echo "PostgreSQL: expected nothing on $ip, got: $out"; ok=0; }
+  # The app host has the collection CA (site.yml's pki play), and it is the
+  # one PostgreSQL's certificate chains to, for the host name apps connect to.
+  out=$(on_host "openssl s_client -starttls postgres -connect 127.0.0.1:5432 -CAfile /usr/local/share/groundwork-ca.crt \
+    -verify_hostname localhost -verify_return_error </dev/null 2>&1 | grep -E 'Verify return code|verify error'" 2>&1)
+  grep -q 'Verify return code: 0 (ok)' <<<"$out" || { echo "PostgreSQL's certificate does not verify with the app's CA file: $out"; ok=0; }
   # Redis answers nothing without a password, and only on loopback: in the
   # all-in-one layout no other host needs it.
   out=$(on_host "redis-cli -h 127.0.0.1 -p 6379 PING" 2>&1)
