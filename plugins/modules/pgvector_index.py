@@ -668,7 +668,9 @@ def open_log(module, path):
 
 
 def watch_build(module, conn, path, label):
-    """Start sampling the progress of the builds ``conn`` runs, over a second connection, into ``path``."""
+    """Start sampling the progress of the builds ``conn`` runs, over a second connection, into ``path``.
+
+    Returns the function that ends the watch: it writes the last line and closes that connection."""
     write = open_log(module, path)
     watcher_conn = connect(module, autocommit=True, application_name='groundwork.stack.pgvector_index progress')
     watcher = dict_cursor(watcher_conn)
@@ -677,7 +679,12 @@ def watch_build(module, conn, path, label):
     def sample():
         watcher.execute(BUILD_PROGRESS_QUERY, (pid,))
         return watcher.fetchone()
-    return BuildProgress(label, sample, write).start()
+    progress = BuildProgress(label, sample, write).start()
+
+    def stop():
+        progress.stop()
+        watcher_conn.close()
+    return stop
 
 
 def main():
@@ -724,12 +731,12 @@ def main():
         if changed:
             after_definition = '' if state == 'absent' else render_definition(build_spec)
     else:
-        progress = None
+        stop_watch = None
         if params['progress_log'] and needs_build(actions):
-            progress = watch_build(module, conn, params['progress_log'], 'index %s' % desired['name'])
+            stop_watch = watch_build(module, conn, params['progress_log'], 'index %s' % desired['name'])
         execute(module, conn, cursor, units, queries)
-        if progress:
-            progress.stop()
+        if stop_watch:
+            stop_watch()
         after = fetch_index(cursor, desired['schema'], desired['name'])
         after_definition = describe_index(after)
     conn.close()
