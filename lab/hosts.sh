@@ -40,7 +40,13 @@ wait_ssh() {
 
 # Start one host from IMAGE (key and network in place) and wait for SSH.
 start() {
-  local name=$1 ip=$2 net=$3 image=$4
+  local name=$1 ip=$2 net=$3 image=$4 line
+  local -a sysctls=()
+  # The base role's network-namespace settings, which a container cannot
+  # set from inside (lab/netns-sysctl.conf says why).
+  while IFS= read -r line; do
+    case "$line" in ''|'#'*) ;; *) sysctls+=(--sysctl "$line") ;; esac
+  done <"$GW_ROOT/lab/netns-sysctl.conf"
   if ! podman container exists "$name"; then
     # NET_ADMIN: ufw/iptables inside the host. --shm-size: parallel index
     # builds in PostgreSQL need /dev/shm >= maintenance_work_mem.
@@ -49,7 +55,7 @@ start() {
     podman run -d --name "$name" --hostname "$name" \
       --network "$net" --ip "$ip" ${GW_HOST_MEMORY:+--memory "$GW_HOST_MEMORY"} \
       --systemd always --cap-add NET_ADMIN --shm-size "${GW_SHM_SIZE:-1g}" \
-      --label groundwork.lab=1 "$image" >/dev/null
+      "${sysctls[@]}" --label groundwork.lab=1 "$image" >/dev/null
   elif [ "$(podman inspect -f '{{.State.Running}}' "$name")" != "true" ]; then
     podman start "$name" >/dev/null
   fi
