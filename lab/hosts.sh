@@ -39,14 +39,26 @@ wait_ssh() {
 }
 
 # Start one host from IMAGE (key and network in place) and wait for SSH.
-start() {
-  local name=$1 ip=$2 net=$3 image=$4 line
-  local -a sysctls=()
-  # The base role's network-namespace settings, which a container cannot
-  # set from inside (lab/netns-sysctl.conf says why).
+# The base role's network-namespace settings, which a container cannot set
+# from inside (lab/netns-sysctl.conf says why), written from the host into
+# the container's network namespace in the file's order: podman's --sysctl
+# applies them in no set order, and setting an IPv4 `forwarding` resets
+# accept_redirects. Done again at each start: a new boot is a new namespace.
+# GW_NETNS_SYSCTL=0 leaves a host as podman makes it (bench/lynis.sh's stock
+# host).
+netns_sysctl() {
+  local name=$1 pid line
+  local -a settings=()
+  [ "${GW_NETNS_SYSCTL:-1}" != 0 ] || return 0
+  pid=$(podman inspect -f '{{.State.Pid}}' "$name")
   while IFS= read -r line; do
-    case "$line" in ''|'#'*) ;; *) sysctls+=(--sysctl "$line") ;; esac
+    case "$line" in ''|'#'*) ;; *) settings+=("$line") ;; esac
   done <"$GW_ROOT/lab/netns-sysctl.conf"
+  nsenter --net="/proc/$pid/ns/net" sysctl -q -w "${settings[@]}" >/dev/null
+}
+
+start() {
+  local name=$1 ip=$2 net=$3 image=$4
   if ! podman container exists "$name"; then
     # NET_ADMIN: ufw/iptables inside the host. --shm-size: parallel index
     # builds in PostgreSQL need /dev/shm >= maintenance_work_mem.
@@ -55,10 +67,11 @@ start() {
     podman run -d --name "$name" --hostname "$name" \
       --network "$net" --ip "$ip" ${GW_HOST_MEMORY:+--memory "$GW_HOST_MEMORY"} \
       --systemd always --cap-add NET_ADMIN --shm-size "${GW_SHM_SIZE:-1g}" \
-      "${sysctls[@]}" --label groundwork.lab=1 "$image" >/dev/null
+      --label groundwork.lab=1 "$image" >/dev/null
   elif [ "$(podman inspect -f '{{.State.Running}}' "$name")" != "true" ]; then
     podman start "$name" >/dev/null
   fi
+  netns_sysctl "$name"
   # The key is put in place the way cloud-init would on a VM.
   podman exec -i "$name" sh -c 'install -d -m 0700 -o debian -g debian ~debian/.ssh &&
       cat > ~debian/.ssh/authorized_keys && chown debian:debian ~debian/.ssh/authorized_keys &&
