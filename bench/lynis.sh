@@ -52,7 +52,7 @@ audit() {
   on "$ip" 'sudo lynis audit system --quick --no-colors --report-file /var/tmp/lynis-report.dat >/var/tmp/lynis.log 2>&1; sudo chmod 0644 /var/tmp/lynis-report.dat'
   on "$ip" 'cat /var/tmp/lynis-report.dat' >"bench/results/lynis-$stamp-$kind.dat"
   # Where the points were missed: each test given less than its maximum.
-  on "$ip" 'sudo awk "/Performing test ID/ {t = \$0} /Hardening: assigned partial/ {print t; print}" /var/log/lynis.log' \
+  on "$ip" "sudo awk '/Performing test ID/ {t = \$0} /Hardening: assigned partial/ {print t; print}' /var/log/lynis.log" \
     >"bench/results/lynis-$stamp-$kind-partial.log"
   # The second index: the same audit with the container-only tests skipped
   # (bench/lynis-container.prf says which and why).

@@ -247,8 +247,8 @@ def test_failed_password_logins_lock_the_account_until_reset(host):
         host.run_test('faillock --user %s --reset', user)
     try:
         assert 'LOGGED-IN' in su(password).stdout
-        for _ in range(5):
-            assert 'LOGGED-IN' not in su('not-the-password').stdout
+        for attempt in range(5):
+            assert 'LOGGED-IN' not in su('not-the-password').stdout, attempt
         locked = su(password)
         assert 'LOGGED-IN' not in locked.stdout and 'locked' in locked.stdout, locked.stdout
         with host.sudo():
@@ -309,9 +309,9 @@ def test_network_namespace_settings_are_the_roles(host):
 
 
 def test_container_report_names_a_setting_it_was_not_given(name):
-    rc, output, _ = run_playbook(os.path.join(os.path.dirname(__file__), '..', 'sysctl-report.yml'), limit=name,
-                                 extra_vars={'base_sysctl_extra': {'net.ipv4.tcp_fin_timeout': 21,
-                                                                   'net.ipv4.ip_local_port_range': '10240 65535'}})
+    rc, output, _changed = run_playbook(
+        os.path.join(os.path.dirname(__file__), '..', 'sysctl-report.yml'), limit=name,
+        extra_vars={'base_sysctl_extra': {'net.ipv4.tcp_fin_timeout': 21, 'net.ipv4.ip_local_port_range': '10240 65535'}})
     assert rc == 0, output[-3000:]
     # The message, line wraps of the result format undone.
     assert '1 differ, give them when the container is created: --sysctl net.ipv4.tcp_fin_timeout=21.' \

@@ -127,7 +127,7 @@ def test_a_removed_member_joins_again_by_a_converge_alone():
     host.run_test('rm -rf /var/lib/etcd/groundwork /etc/etcd/bootstrap.env')
     for name in ('gw-mol-ha-db1', 'gw-mol-ha-db2'):
         ids[name] = lab_host(name).check_output('systemctl show -p MainPID --value etcd')
-    rc, output, _ = run_playbook(CONVERGE)
+    rc, output, _changed = run_playbook(CONVERGE)
     assert rc == 0, output[-3000:]
     members = json.loads(ctl('gw-mol-ha-db1', 'member list --write-out=json'))['members']
     assert sorted(m['name'] for m in members) == sorted(MEMBERS), members
