@@ -467,3 +467,15 @@ def test_chkrootkit_baseline_is_taken_in_the_background_at_idle_priority(host, n
     if props['ActiveState'] == 'active':
         with host.sudo():
             assert host.file('/var/log/chkrootkit/log.expected').exists
+
+
+def test_only_root_runs_the_assembler_and_the_linker(host):
+    # binutils comes with chkrootkit; a service account that is broken into cannot assemble or link code.
+    with host.sudo():
+        for tool in ('as', 'ld'):
+            denied = host.run('runuser -u auditor -- %s --version', tool)
+            assert denied.rc != 0 and 'Permission denied' in denied.stderr, (tool, denied.stdout, denied.stderr)
+            assert host.run('%s --version', tool).rc == 0, tool
+        # Kept by dpkg across upgrades of binutils.
+        overrides = host.check_output('dpkg-statoverride --list')
+    assert re.search(r'^root root 0?750 /usr/bin/x86_64-linux-gnu-as$', overrides, re.M), overrides
