@@ -1,0 +1,207 @@
+# -*- coding: utf-8 -*-
+# Copyright: groundwork.stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""PostgreSQL under Patroni (groundwork.stack.patroni), drills run in order from the controller.
+
+1. One leader and two replicas streaming over TLS; tuning from the host, the shared settings from etcd.
+2. The REST API: health checks without a client certificate, write endpoints only with the password.
+3. Leader host lost (its container killed) under continuous writes through a multi-host DSN: a new leader
+   takes writes within 25 s (fast profile: the lost leader's lock lives for its TTL, 20 s, Patroni's
+   minimum), and no acknowledged write is lost (quorum commit, ANY 1).
+4. The old leader comes back and rejoins as a replica, with no manual step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
+from labtest import ROOT, lab_host  # noqa: E402  pylint: disable=wrong-import-position
+
+MEMBERS = {'gw-mol-ha-db1': '10.213.23.11', 'gw-mol-ha-db2': '10.213.23.12', 'gw-mol-ha-db3': '10.213.23.13'}
+CA = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), 'pki', 'groundwork-ca.crt')
+REST_PASSWORD = 'molecule-rest-Secret-1'
+DRILL_PASSWORD = 'molecule-drill-Secret-1'
+# The writer runs on a surviving member, as the OS user `drill`: the other members over TCP (TLS
+# verify-full, scram), and its own server through the socket (peer), since a database host has no
+# pg_hba rule for its own address. libpq keeps the first host that accepts writes.
+DSN = ('host=%s port=5432 dbname=postgres user=drill sslmode=verify-full '
+       'sslrootcert=/run/drill/ca.crt target_session_attrs=read-write connect_timeout=2')
+WRITER = r'''#!/bin/bash
+# Drill writer: one INSERT per connection; logs each id the server acknowledged, with the time and the
+# server that took it (its address, or "local" through the socket).
+i=1
+while [ ! -e /run/drill/stop ]; do
+  if server=$(psql "$1" -X -q -A -t -c "INSERT INTO drill (id) VALUES ($i) RETURNING coalesce(host(inet_server_addr()), 'local')" 2>>/run/drill/err); then
+    echo "$i $(date +%s.%N) $server" >> /run/drill/acked
+  fi
+  i=$((i + 1))
+  sleep 0.05
+done
+'''
+
+
+def podman(*args):
+    env = dict(os.environ, CONTAINERS_CONF=os.path.join(ROOT, 'lab', 'containers.conf'))
+    return subprocess.run(['podman'] + list(args), capture_output=True, text=True, env=env, check=True, timeout=120)
+
+
+def rest(address, path, method='GET', auth=None):
+    """A REST API call from the controller, checking the server against the collection CA."""
+    request = urllib.request.Request('https://%s:8008%s' % (address, path), method=method)
+    if auth:
+        import base64  # pylint: disable=import-outside-toplevel
+        request.add_header('Authorization', 'Basic ' + base64.b64encode(auth.encode()).decode())
+    context = ssl.create_default_context(cafile=CA)
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def cluster(skip=()):
+    for name, address in MEMBERS.items():
+        if name in skip:
+            continue
+        try:
+            status, body = rest(address, '/cluster')
+        except OSError:
+            continue
+        if status == 200:
+            return json.loads(body)['members']
+    raise AssertionError('no member answered /cluster')
+
+
+def leader(skip=()):
+    leaders = [m['name'] for m in cluster(skip) if m['role'] == 'leader' and m['state'] == 'running']
+    return leaders[0] if len(leaders) == 1 else None
+
+
+def healthy(skip=()):
+    members = cluster(skip)
+    return (len([m for m in members if m['role'] == 'leader' and m['state'] == 'running']) == 1
+            and all(m['state'] == 'streaming' for m in members if m['role'] != 'leader')
+            and len(members) == len(MEMBERS) - len(skip))
+
+
+def wait(predicate, timeout=90, step=1):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if predicate():
+                return True
+        except (AssertionError, OSError, RuntimeError, ValueError, KeyError):
+            pass
+        time.sleep(step)
+    return predicate()
+
+
+def psql(name, sql):
+    return lab_host(name, sudo=True).check_output('runuser -u postgres -- psql -X -A -t -c %s', sql)
+
+
+def test_one_leader_and_two_replicas_streaming_over_tls():
+    assert wait(healthy), cluster()
+    primary = leader()
+    rows = psql(primary, 'SELECT r.application_name, s.ssl FROM pg_stat_replication r '
+                         'JOIN pg_stat_ssl s USING (pid) ORDER BY 1').splitlines()
+    assert sorted(rows) == sorted('%s|t' % n for n in MEMBERS if n != primary), rows
+    # ANY 1 of the replicas confirms each commit (Patroni's quorum mode from postgresql_synchronous_mode).
+    assert psql(primary, 'SHOW synchronous_standby_names').startswith('ANY 1 ('), psql(primary, 'SHOW synchronous_standby_names')
+
+
+def test_tuning_from_the_host_and_shared_settings_from_etcd():
+    for name in MEMBERS:
+        # postgresql_max_connections 50, in etcd (bootstrap.dcs); shared_buffers from a 256MB budget.
+        assert psql(name, 'SHOW max_connections') == '50', name
+        assert psql(name, 'SHOW shared_buffers') == '64MB', name
+        assert psql(name, 'SHOW data_checksums') == 'on', name
+        assert psql(name, 'SHOW ssl') == 'on', name
+
+
+# A REST call from a member with its Patroni certificate (a client of the collection CA): prints the status.
+MEMBER_POST = """import base64, ssl, sys, urllib.error, urllib.request
+ctx = ssl.create_default_context(cafile='/etc/patroni/tls/ca.crt')
+ctx.load_cert_chain('/etc/patroni/tls/patroni.crt', '/etc/patroni/tls/patroni.key')
+request = urllib.request.Request(sys.argv[1], method='POST')
+if sys.argv[2]:
+    request.add_header('Authorization', 'Basic ' + base64.b64encode(sys.argv[2].encode()).decode())
+try:
+    print(urllib.request.urlopen(request, context=ctx, timeout=5).status)
+except urllib.error.HTTPError as error:
+    print(error.code)
+"""
+
+
+def test_rest_api_checks_are_open_and_writes_need_a_certificate_and_the_password():
+    primary = leader()
+    assert rest(MEMBERS[primary], '/primary')[0] == 200
+    replica = next(n for n in MEMBERS if n != primary)
+    # Health checks (what HAProxy asks) need no client certificate.
+    assert rest(MEMBERS[replica], '/primary')[0] == 503
+    assert rest(MEMBERS[replica], '/replica')[0] == 200
+    url = 'https://%s:8008/reload' % MEMBERS[replica]
+    # A write endpoint without a client certificate: refused, even with the password.
+    assert rest(MEMBERS[replica], '/reload', method='POST', auth='patroni:' + REST_PASSWORD)[0] == 403
+    # With a certificate from the collection CA: the password decides.
+    host = lab_host(primary, sudo=True)
+    for auth, expected in (('', '401'), ('patroni:wrong', '401'), ('patroni:' + REST_PASSWORD, '202')):
+        assert host.check_output('python3 -c %s %s %s', MEMBER_POST, url, auth) == expected, auth
+
+
+def test_leader_lost_new_leader_takes_writes_within_25_s_and_nothing_acknowledged_is_lost():
+    assert wait(healthy), cluster()
+    old = leader()
+    psql(old, "DROP TABLE IF EXISTS drill; CREATE TABLE drill (id int PRIMARY KEY); "
+              "DROP ROLE IF EXISTS drill; CREATE ROLE drill LOGIN PASSWORD '%s'; GRANT INSERT, SELECT ON drill TO drill"
+              % DRILL_PASSWORD)
+    writer_host = next(n for n in MEMBERS if n != old)
+    dsn = DSN % ','.join([ip for n, ip in MEMBERS.items() if n != writer_host] + ['/var/run/postgresql'])
+    host = lab_host(writer_host, sudo=True)
+    host.run_test('id drill >/dev/null 2>&1 || useradd --system drill')
+    host.run_test('rm -rf /run/drill && install -d -o drill -m 0755 /run/drill')
+    # The collection CA, as an app host has it (groundwork.stack.pki's main entry point).
+    host.run_test('install -m 0644 /etc/postgresql/groundwork-tls/root.crt /run/drill/ca.crt')
+    host.run_test('printf %%s %s > /run/drill/writer && chmod 0755 /run/drill/writer', WRITER)
+    host.run_test('runuser -u drill -- env PGPASSWORD=%s setsid nohup /run/drill/writer %s >/dev/null 2>&1 < /dev/null &',
+                  DRILL_PASSWORD, dsn)
+    assert wait(lambda: int(host.check_output('cat /run/drill/acked | wc -l')) > 20, timeout=30), \
+        host.run('tail -3 /run/drill/err').stdout
+    killed_at = time.time()
+    podman('kill', old)
+    try:
+        assert wait(lambda: leader(skip=(old,)) not in (None, old), timeout=60), cluster(skip=(old,))
+        new = leader(skip=(old,))
+
+        def acked_by_the_new_leader():
+            # Writes the new leader took: those the killed one took while the signal was on its way are not.
+            lines = [line.split() for line in host.check_output('cat /run/drill/acked').splitlines()]
+            return [float(ts) for _i, ts, server in lines if server != MEMBERS[old]]
+        assert wait(lambda: len([t for t in acked_by_the_new_leader() if t > killed_at]) > 20, timeout=60)
+        host.run_test('touch /run/drill/stop')
+        time.sleep(1)
+        rto = min(t for t in acked_by_the_new_leader() if t > killed_at) - killed_at
+        acked = {int(line.split()[0]) for line in host.check_output('cat /run/drill/acked').splitlines()}
+        stored = {int(v) for v in psql(new, 'SELECT id FROM drill').split()}
+        print('\nDRILL leader lost: %s killed, %s leads; first write %.1f s after the kill; %d writes '
+              'acknowledged, %d stored, %d lost' % (old, new, rto, len(acked), len(stored), len(acked - stored)))
+        assert not acked - stored, sorted(acked - stored)[:20]
+        # The lock of a lost host lives for the TTL (20 s, Patroni's floor: patroni/validator.py), counted from
+        # its last renewal (loop_wait 2 s); then a promotion and the client's reconnection.
+        assert rto <= 25, rto
+    finally:
+        host.run('touch /run/drill/stop')
+        podman('start', old)
+    # 4. The old leader rejoins as a replica of the new one by itself (pg_rewind if its WAL diverged).
+    assert wait(healthy, timeout=120), cluster()
+    rejoined = next(m for m in cluster() if m['name'] == old)
+    assert rejoined['role'] != 'leader' and rejoined['state'] == 'streaming', rejoined
+    assert psql(old, 'SELECT count(*) FROM drill') == str(len(stored))
