@@ -5,9 +5,9 @@
 
 1. One leader and two replicas streaming over TLS; tuning from the host, the shared settings from etcd.
 2. The REST API: health checks without a client certificate, write endpoints only with the password.
-3. Leader host lost (its container killed) under continuous writes through a multi-host DSN: a new leader
-   takes writes within 25 s (fast profile: the lost leader's lock lives for its TTL, 20 s, Patroni's
-   minimum), and no acknowledged write is lost (quorum commit, ANY 1).
+3. Leader host lost (its container killed) under continuous writes through a multi-host DSN: with the fast
+   profile in etcd, a new leader takes writes in under 30 s (the lost leader's lock lives for its TTL, 20 s,
+   Patroni's minimum), and no acknowledged write is lost (quorum commit, ANY 1).
 4. The old leader comes back and rejoins as a replica, with no manual step.
 """
 
@@ -157,7 +157,7 @@ def test_rest_api_checks_are_open_and_writes_need_a_certificate_and_the_password
         assert host.check_output('python3 -c %s %s %s', MEMBER_POST, url, auth) == expected, auth
 
 
-def test_leader_lost_new_leader_takes_writes_within_25_s_and_nothing_acknowledged_is_lost():
+def test_leader_lost_new_leader_takes_writes_in_under_30_s_and_nothing_acknowledged_is_lost():
     assert wait(healthy), cluster()
     old = leader()
     psql(old, "DROP TABLE IF EXISTS drill; CREATE TABLE drill (id int PRIMARY KEY); "
@@ -194,9 +194,14 @@ def test_leader_lost_new_leader_takes_writes_within_25_s_and_nothing_acknowledge
         print('\nDRILL leader lost: %s killed, %s leads; first write %.1f s after the kill; %d writes '
               'acknowledged, %d stored, %d lost' % (old, new, rto, len(acked), len(stored), len(acked - stored)))
         assert not acked - stored, sorted(acked - stored)[:20]
-        # The lock of a lost host lives for the TTL (20 s, Patroni's floor: patroni/validator.py), counted from
-        # its last renewal (loop_wait 2 s); then a promotion and the client's reconnection.
-        assert rto <= 25, rto
+        # The fast profile is what etcd holds: the lock of a lost host lives for the TTL (20 s, Patroni's
+        # floor: patroni/validator.py) from its last renewal (loop_wait 2 s before the loss at most).
+        config = json.loads(rest(MEMBERS[new], '/config')[1])
+        assert (config['ttl'], config['loop_wait'], config['retry_timeout']) == (20, 2, 5), config
+        # Then the promotion and the client's next try (connect_timeout 2 s on the lost address): measured
+        # 21.3 s on an idle machine and 25.8 s beside another scenario (docs/patroni.md). 30 s would be the
+        # default profile's TTL alone.
+        assert rto < 30, rto
     finally:
         host.run('touch /run/drill/stop')
         podman('start', old)
