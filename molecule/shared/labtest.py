@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 
 import pytest
 import testinfra
@@ -134,6 +135,26 @@ def _keep_output(playbook, argv, returncode, output):
     name = '%03d-%s.log' % (_RUNS['count'], os.path.splitext(os.path.basename(playbook))[0])
     with open(os.path.join(directory, name), 'w', encoding='utf-8') as handle:
         handle.write('# %s\n# rc=%d\n%s' % (' '.join(shown), returncode, output))
+
+
+def podman(*args):
+    """Run podman on the controller with the lab's settings (a drill kills or starts a lab host)."""
+    env = dict(os.environ, CONTAINERS_CONF=os.path.join(ROOT, 'lab', 'containers.conf'))
+    return subprocess.run(['podman'] + list(args), capture_output=True, text=True, env=env, check=True, timeout=120)
+
+
+def wait_until(predicate, timeout=60, step=1, tolerate=(AssertionError, OSError, RuntimeError, ValueError, KeyError)):
+    """Poll ``predicate`` until it is true or ``timeout`` seconds pass; return its last value. The errors in
+    ``tolerate`` (a host still booting, a member not answering yet) count as false until the last try."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if predicate():
+                return True
+        except tolerate:
+            pass
+        time.sleep(step)
+    return predicate()
 
 
 def lab_host(name, sudo=False):

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-import time
 
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
-from labtest import ROOT, assert_reported, lab_host, run_playbook  # noqa: E402  pylint: disable=wrong-import-position
+from labtest import assert_reported, lab_host, podman, run_playbook, wait_until  # noqa: E402  pylint: disable=wrong-import-position
 
 CONVERGE = os.path.join(os.path.dirname(__file__), '..', 'converge.yml')
 MEMBERS = {'gw-mol-ha-db1': '10.213.23.11', 'gw-mol-ha-db2': '10.213.23.12', 'gw-mol-ha-db3': '10.213.23.13'}
@@ -41,11 +39,6 @@ print(urllib.request.urlopen(sys.argv[1], context=ctx, timeout=5).read().decode(
 ''' % (TLS, TLS, TLS)
 
 
-def podman(*args):
-    env = dict(os.environ, CONTAINERS_CONF=os.path.join(ROOT, 'lab', 'containers.conf'))
-    return subprocess.run(['podman'] + list(args), capture_output=True, text=True, env=env, check=True, timeout=120)
-
-
 def ctl(name, args):
     return lab_host(name, sudo=True).check_output(CTL + ' ' + args)
 
@@ -55,18 +48,6 @@ def status(name):
     the endpoints does not answer, and still prints the others)."""
     result = lab_host(name, sudo=True).run(CTL_CLUSTER + ' endpoint status --write-out=json --dial-timeout=2s')
     return {entry['Endpoint']: entry['Status'] for entry in json.loads(result.stdout or '[]')}
-
-
-def wait(predicate, timeout=60, step=1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if predicate():
-                return True
-        except (AssertionError, RuntimeError, ValueError, KeyError):
-            pass
-        time.sleep(step)
-    return predicate()
 
 
 def test_three_members_run_with_one_leader():
@@ -110,9 +91,9 @@ def test_writes_go_on_with_a_member_lost_and_it_catches_up():
     finally:
         podman('start', victim)
     # The member comes back by itself (etcd is enabled) and has every write.
-    assert wait(lambda: ctl(victim, 'get --consistency=s /drill/key-19 --print-value-only').strip() == 'value-19',
-                timeout=90)
-    assert wait(lambda: len(status(writer)) == 3, timeout=30)
+    assert wait_until(lambda: ctl(victim, 'get --consistency=s /drill/key-19 --print-value-only').strip() == 'value-19',
+                      timeout=90)
+    assert wait_until(lambda: len(status(writer)) == 3, timeout=30)
 
 
 def test_a_removed_member_joins_again_by_a_converge_alone():
@@ -121,7 +102,7 @@ def test_a_removed_member_joins_again_by_a_converge_alone():
     victim_id = next(m['ID'] for m in members if m['name'] == victim)
     # etcd refuses to remove a member until every member has been connected for a few seconds (its
     # strict reconfiguration check), as after the previous drill's restart.
-    assert wait(lambda: 'removed from cluster' in ctl('gw-mol-ha-db1', 'member remove %s' % victim_id), timeout=60)
+    assert wait_until(lambda: 'removed from cluster' in ctl('gw-mol-ha-db1', 'member remove %s' % victim_id), timeout=60)
     host = lab_host(victim, sudo=True)
     host.run_test('systemctl stop etcd')
     host.run_test('rm -rf /var/lib/etcd/groundwork /etc/etcd/bootstrap.env')
@@ -135,7 +116,7 @@ def test_a_removed_member_joins_again_by_a_converge_alone():
     assert 'ETCD_INITIAL_CLUSTER_STATE="existing"' in host.check_output('cat /etc/etcd/bootstrap.env')
     for name, pid in ids.items():
         assert lab_host(name).check_output('systemctl show -p MainPID --value etcd') == pid, name
-    assert wait(lambda: len(status(victim)) == 3, timeout=30)
+    assert wait_until(lambda: len(status(victim)) == 3, timeout=30)
     rc, output, changed = run_playbook(CONVERGE, args=['--tags', 'etcd'])
     assert rc == 0 and changed == 0, output[-3000:]
 

@@ -16,14 +16,13 @@ from __future__ import annotations
 import json
 import os
 import ssl
-import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
-from labtest import ROOT, lab_host  # noqa: E402  pylint: disable=wrong-import-position
+from labtest import lab_host, podman, wait_until  # noqa: E402  pylint: disable=wrong-import-position
 
 MEMBERS = {'gw-mol-ha-db1': '10.213.23.11', 'gw-mol-ha-db2': '10.213.23.12', 'gw-mol-ha-db3': '10.213.23.13'}
 CA = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), 'pki', 'groundwork-ca.crt')
@@ -46,11 +45,6 @@ while [ ! -e /run/drill/stop ]; do
   sleep 0.05
 done
 '''
-
-
-def podman(*args):
-    env = dict(os.environ, CONTAINERS_CONF=os.path.join(ROOT, 'lab', 'containers.conf'))
-    return subprocess.run(['podman'] + list(args), capture_output=True, text=True, env=env, check=True, timeout=120)
 
 
 def rest(address, path, method='GET', auth=None):
@@ -92,24 +86,12 @@ def healthy(skip=()):
             and len(members) == len(MEMBERS) - len(skip))
 
 
-def wait(predicate, timeout=90, step=1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if predicate():
-                return True
-        except (AssertionError, OSError, RuntimeError, ValueError, KeyError):
-            pass
-        time.sleep(step)
-    return predicate()
-
-
 def psql(name, sql):
     return lab_host(name, sudo=True).check_output('runuser -u postgres -- psql -X -A -t -c %s', sql)
 
 
 def test_one_leader_and_two_replicas_streaming_over_tls():
-    assert wait(healthy), cluster()
+    assert wait_until(healthy, timeout=90), cluster()
     primary = leader()
     rows = psql(primary, 'SELECT r.application_name, s.ssl FROM pg_stat_replication r '
                          'JOIN pg_stat_ssl s USING (pid) ORDER BY 1').splitlines()
@@ -158,7 +140,7 @@ def test_rest_api_checks_are_open_and_writes_need_a_certificate_and_the_password
 
 
 def test_leader_lost_new_leader_takes_writes_in_under_30_s_and_nothing_acknowledged_is_lost():
-    assert wait(healthy), cluster()
+    assert wait_until(healthy, timeout=90), cluster()
     old = leader()
     psql(old, "DROP TABLE IF EXISTS drill; CREATE TABLE drill (id int PRIMARY KEY); "
               "DROP ROLE IF EXISTS drill; CREATE ROLE drill LOGIN PASSWORD '%s'; GRANT INSERT, SELECT ON drill TO drill"
@@ -173,19 +155,19 @@ def test_leader_lost_new_leader_takes_writes_in_under_30_s_and_nothing_acknowled
     host.run_test('printf %%s %s > /run/drill/writer && chmod 0755 /run/drill/writer', WRITER)
     host.run_test('runuser -u drill -- env PGPASSWORD=%s setsid nohup /run/drill/writer %s >/dev/null 2>&1 < /dev/null &',
                   DRILL_PASSWORD, dsn)
-    assert wait(lambda: int(host.check_output('cat /run/drill/acked | wc -l')) > 20, timeout=30), \
+    assert wait_until(lambda: int(host.check_output('cat /run/drill/acked | wc -l')) > 20, timeout=30), \
         host.run('tail -3 /run/drill/err').stdout
     killed_at = time.time()
     podman('kill', old)
     try:
-        assert wait(lambda: leader(skip=(old,)) not in (None, old), timeout=60), cluster(skip=(old,))
+        assert wait_until(lambda: leader(skip=(old,)) not in (None, old), timeout=60), cluster(skip=(old,))
         new = leader(skip=(old,))
 
         def acked_by_the_new_leader():
             # Writes the new leader took: those the killed one took while the signal was on its way are not.
             lines = [line.split() for line in host.check_output('cat /run/drill/acked').splitlines()]
             return [float(ts) for _i, ts, server in lines if server != MEMBERS[old]]
-        assert wait(lambda: len([t for t in acked_by_the_new_leader() if t > killed_at]) > 20, timeout=60)
+        assert wait_until(lambda: len([t for t in acked_by_the_new_leader() if t > killed_at]) > 20, timeout=60)
         host.run_test('touch /run/drill/stop')
         time.sleep(1)
         rto = min(t for t in acked_by_the_new_leader() if t > killed_at) - killed_at
@@ -206,7 +188,7 @@ def test_leader_lost_new_leader_takes_writes_in_under_30_s_and_nothing_acknowled
         host.run('touch /run/drill/stop')
         podman('start', old)
     # 4. The old leader rejoins as a replica of the new one by itself (pg_rewind if its WAL diverged).
-    assert wait(healthy, timeout=120), cluster()
+    assert wait_until(healthy, timeout=120), cluster()
     rejoined = next(m for m in cluster() if m['name'] == old)
     assert rejoined['role'] != 'leader' and rejoined['state'] == 'streaming', rejoined
     assert psql(old, 'SELECT count(*) FROM drill') == str(len(stored))

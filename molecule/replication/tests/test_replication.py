@@ -27,7 +27,7 @@ import pytest
 import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
-from labtest import ROOT, lab_host, run_playbook as lab_playbook  # noqa: E402  pylint: disable=wrong-import-position
+from labtest import ROOT, lab_host, podman, run_playbook as lab_playbook  # noqa: E402  pylint: disable=wrong-import-position
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLAYBOOKS = os.path.join(ROOT, 'playbooks')
@@ -71,11 +71,6 @@ while [ ! -e /run/drill-writer.stop ]; do
   sleep 0.05
 done
 ''' % MULTI_HOST_DSN
-
-
-def podman(*args):
-    env = dict(os.environ, CONTAINERS_CONF=os.path.join(ROOT, 'lab', 'containers.conf'))
-    return subprocess.run(['podman'] + list(args), capture_output=True, text=True, env=env, check=True, timeout=120)
 
 
 def run_playbook(playbook_path, extra_vars=None, timeout=900):
