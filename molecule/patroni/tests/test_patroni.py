@@ -5,10 +5,13 @@
 
 1. One leader and two replicas streaming over TLS; tuning from the host, the shared settings from etcd.
 2. The REST API: health checks without a client certificate, write endpoints only with the password.
-3. Leader host lost (its container killed) under continuous writes through a multi-host DSN: with the fast
-   profile in etcd, a new leader takes writes in under 30 s (the lost leader's lock lives for its TTL, 20 s,
-   Patroni's minimum), and no acknowledged write is lost (quorum commit, ANY 1).
-4. The old leader comes back and rejoins as a replica, with no manual step.
+3. Roles and databases of the postgresql role's data are made on the leader; HAProxy on the app host sends
+   its read-write port to the leader and its read-only port to the replicas, checked by TLS.
+4. Leader host lost (its container killed) under continuous writes from the app host through its PgBouncer
+   (HAProxy's read-write port behind it), with an unchanged DSN: with the fast profile in etcd, a new leader
+   takes writes in under 30 s (the lost leader's lock lives for its TTL, 20 s, Patroni's minimum), and no
+   acknowledged write is lost (quorum commit, ANY 1).
+5. The old leader comes back and rejoins as a replica, with no manual step.
 """
 
 from __future__ import annotations
@@ -26,13 +29,15 @@ from labtest import lab_host, podman, wait_until  # noqa: E402  pylint: disable=
 
 MEMBERS = {'gw-mol-ha-db1': '10.213.23.11', 'gw-mol-ha-db2': '10.213.23.12', 'gw-mol-ha-db3': '10.213.23.13'}
 CA = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), 'pki', 'groundwork-ca.crt')
+APP = 'gw-mol-ha-app'
 REST_PASSWORD = 'molecule-rest-Secret-1'
-DRILL_PASSWORD = 'molecule-drill-Secret-1'
-# The writer runs on a surviving member, as the OS user `drill`: the other members over TCP (TLS
-# verify-full, scram), and its own server through the socket (peer), since a database host has no
-# pg_hba rule for its own address. libpq keeps the first host that accepts writes.
-DSN = ('host=%s port=5432 dbname=postgres user=drill sslmode=verify-full '
-       'sslrootcert=/run/drill/ca.crt target_session_attrs=read-write connect_timeout=2')
+APP_PASSWORD = 'molecule-app-Secret-1'
+# The writer runs on the app host as the OS user `drill`, through the app's PgBouncer on loopback: one DSN,
+# whichever member leads (PgBouncer -> HAProxy's read-write port -> the leader, TLS verify-full, scram).
+DSN = 'host=127.0.0.1 port=6432 dbname=app user=app connect_timeout=2'
+# HAProxy's ports from the app host, TLS checked against the collection CA.
+HAPROXY_DSN = ('host=127.0.0.1 port=%d dbname=app user=app sslmode=verify-full '
+               'sslrootcert=/etc/haproxy/groundwork-ca.crt connect_timeout=2')
 WRITER = r'''#!/bin/bash
 # Drill writer: one INSERT per connection; logs each id the server acknowledged, with the time and the
 # server that took it (its address, or "local" through the socket).
@@ -87,8 +92,14 @@ def healthy(skip=()):
             and len(members) == len(MEMBERS) - len(skip))
 
 
-def psql(name, sql):
-    return lab_host(name, sudo=True).check_output('runuser -u postgres -- psql -X -A -t -c %s', sql)
+def psql(name, sql, dbname='postgres'):
+    return lab_host(name, sudo=True).check_output('runuser -u postgres -- psql -X -A -t -d %s -c %s', dbname, sql)
+
+
+def app_psql(port, sql):
+    """A query from the app host through one of HAProxy's ports (psql from PgBouncer's package set)."""
+    return lab_host(APP, sudo=True).check_output('env PGPASSWORD=%s psql %s -X -A -t -c %s', APP_PASSWORD,
+                                                 HAPROXY_DSN % port, sql)
 
 
 def test_one_leader_and_two_replicas_streaming_over_tls():
@@ -140,22 +151,44 @@ def test_rest_api_checks_are_open_and_writes_need_a_certificate_and_the_password
         assert host.check_output('python3 -c %s %s %s', MEMBER_POST, url, auth) == expected, auth
 
 
+def test_roles_and_databases_are_made_on_the_leader_and_replicated():
+    primary = leader()
+    for name in MEMBERS:
+        assert psql(name, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'app'") == 'app', name
+    assert psql(primary, "SELECT rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid WHERE rolname = 'app'") == 't'
+
+
+def test_haproxy_sends_the_rw_port_to_the_leader_and_the_ro_port_to_replicas():
+    primary = leader()
+    assert app_psql(5000, 'SELECT pg_is_in_recovery(), host(inet_server_addr())') == 'f|%s' % MEMBERS[primary]
+    # Round robin over the two replicas: four connections reach both, none the leader.
+    seen = {app_psql(5001, 'SELECT pg_is_in_recovery(), host(inet_server_addr())') for _try in range(4)}
+    assert seen == {'t|%s' % ip for n, ip in MEMBERS.items() if n != primary}, seen
+    # The checks go to Patroni's REST API with TLS: HAProxy marks exactly the leader up on the rw port.
+    stats = lab_host(APP).check_output('python3 -c %s', STATS)
+    rows = [line.split(',') for line in stats.splitlines() if line.startswith('postgres_rw,')]
+    up = sorted(row[1] for row in rows if row[1] not in ('FRONTEND', 'BACKEND') and row[17] == 'UP')
+    assert up == [primary], stats
+    # PgBouncer's one DSN reaches the leader through it.
+    via_pgbouncer = lab_host(APP, sudo=True).check_output('env PGPASSWORD=%s psql %s -X -A -t -c %s', APP_PASSWORD, DSN,
+                                                          'SELECT host(inet_server_addr())')
+    assert via_pgbouncer == MEMBERS[primary]
+
+
+STATS = "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8405/stats;csv', timeout=5).read().decode())"
+
+
 def test_leader_lost_new_leader_takes_writes_in_under_30_s_and_nothing_acknowledged_is_lost():
     assert wait_until(healthy, timeout=90), cluster()
     old = leader()
-    psql(old, "DROP TABLE IF EXISTS drill; CREATE TABLE drill (id int PRIMARY KEY); "
-              "DROP ROLE IF EXISTS drill; CREATE ROLE drill LOGIN PASSWORD '%s'; GRANT INSERT, SELECT ON drill TO drill"
-              % DRILL_PASSWORD)
-    writer_host = next(n for n in MEMBERS if n != old)
-    dsn = DSN % ','.join([ip for n, ip in MEMBERS.items() if n != writer_host] + ['/var/run/postgresql'])
-    host = lab_host(writer_host, sudo=True)
+    psql(old, 'DROP TABLE IF EXISTS drill; CREATE TABLE drill (id int PRIMARY KEY); ALTER TABLE drill OWNER TO app',
+         dbname='app')
+    host = lab_host(APP, sudo=True)
     host.run_test('id drill >/dev/null 2>&1 || useradd --system drill')
     host.run_test('rm -rf /run/drill && install -d -o drill -m 0755 /run/drill')
-    # The collection CA, as an app host has it (groundwork.stack.pki's main entry point).
-    host.run_test('install -m 0644 /etc/postgresql/groundwork-tls/root.crt /run/drill/ca.crt')
     host.run_test('printf %%s %s > /run/drill/writer && chmod 0755 /run/drill/writer', WRITER)
     host.run_test('runuser -u drill -- env PGPASSWORD=%s setsid nohup /run/drill/writer %s >/dev/null 2>&1 < /dev/null &',
-                  DRILL_PASSWORD, dsn)
+                  APP_PASSWORD, DSN)
     assert wait_until(lambda: int(host.check_output('cat /run/drill/acked | wc -l')) > 20, timeout=30), \
         host.run('tail -3 /run/drill/err').stdout
     killed_at = time.time()
@@ -174,7 +207,7 @@ def test_leader_lost_new_leader_takes_writes_in_under_30_s_and_nothing_acknowled
         assert wait_until(lambda: host.file('/run/drill/done').exists, timeout=30)
         rto = min(t for t in acked_by_the_new_leader() if t > killed_at) - killed_at
         acked = {int(line.split()[0]) for line in host.check_output('cat /run/drill/acked').splitlines()}
-        stored = {int(v) for v in psql(new, 'SELECT id FROM drill').split()}
+        stored = {int(v) for v in psql(new, 'SELECT id FROM drill', dbname='app').split()}
         print('\nDRILL leader lost: %s killed, %s leads; first write %.1f s after the kill; %d writes '
               'acknowledged, %d stored, %d lost' % (old, new, rto, len(acked), len(stored), len(acked - stored)))
         assert not acked - stored, sorted(acked - stored)[:20]
@@ -189,9 +222,10 @@ def test_leader_lost_new_leader_takes_writes_in_under_30_s_and_nothing_acknowled
     finally:
         host.run('touch /run/drill/stop')
         podman('start', old)
-    # 4. The old leader rejoins as a replica of the new one by itself (pg_rewind if its WAL diverged).
+    # 5. The old leader rejoins as a replica of the new one by itself (pg_rewind if its WAL diverged).
     assert wait_until(healthy, timeout=120), cluster()
     rejoined = next(m for m in cluster() if m['name'] == old)
     assert rejoined['role'] != 'leader' and rejoined['state'] == 'streaming', rejoined
     # It holds what the leader holds: every write stored before, none lost by the rewind.
-    assert psql(old, 'SELECT count(*) FROM drill') == psql(leader(), 'SELECT count(*) FROM drill') == str(len(stored))
+    count = 'SELECT count(*) FROM drill'
+    assert psql(old, count, dbname='app') == psql(leader(), count, dbname='app') == str(len(stored))

@@ -1,0 +1,171 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: groundwork.stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+module: patroni_cluster_info
+short_description: Report a Patroni cluster's leader, members, timelines, lag and pending restarts
+version_added: 0.2.0
+description:
+  - Asks Patroni's REST API (C(GET /cluster)) of the first member in O(endpoints) that answers, and reports the
+    leader, each member's role, state, timeline, lag in bytes and pending restart, and the problems that keep the
+    cluster from being healthy (no leader or two, a member not streaming or on another timeline, a member missing,
+    lag above O(max_lag_bytes)).
+  - Reads only; the health checks of the REST API need no credentials.
+attributes:
+  check_mode:
+    description: Read-only; runs the same in check mode.
+    support: full
+  diff_mode:
+    description: Not supported.
+    support: none
+options:
+  endpoints:
+    description:
+      - Base URLs of the members' REST APIs, for example C(https://10.0.0.11:8008). They are asked in order until
+        one answers.
+    type: list
+    elements: str
+    required: true
+  ca_path:
+    description: CA certificate that signed the REST API's certificates (the collection CA).
+    type: path
+  client_cert:
+    description: Client certificate to present, if the REST API asks for one.
+    type: path
+  client_key:
+    description: Key of O(client_cert).
+    type: path
+  timeout:
+    description: Seconds to wait for each endpoint.
+    type: int
+    default: 5
+  expected_members:
+    description: Member names that must all be in the cluster (an inventory group); a missing one is a problem.
+    type: list
+    elements: str
+  max_lag_bytes:
+    description: A replica lagging more than this many bytes is a problem; no bound if not set.
+    type: int
+seealso:
+  - module: groundwork.stack.postgresql_replication_info
+author:
+  - groundwork.stack maintainers (@groundwork)
+'''
+
+EXAMPLES = r'''
+- name: Find the leader
+  groundwork.stack.patroni_cluster_info:
+    endpoints: >-
+      {{ groups['postgres'] | map('extract', hostvars, 'ansible_host')
+         | map('regex_replace', '^', 'https://') | map('regex_replace', '$', ':8008') }}
+    ca_path: /usr/local/share/groundwork-ca.crt
+    expected_members: "{{ groups['postgres'] }}"
+  register: cluster
+  until: cluster.healthy
+  retries: 30
+  delay: 2
+'''
+
+RETURN = r'''
+endpoint:
+  description: The endpoint that answered.
+  returned: always
+  type: str
+scope:
+  description: The cluster's name (Patroni's scope).
+  returned: always
+  type: str
+leader:
+  description: Name of the running leader; null if there is none or more than one.
+  returned: always
+  type: str
+timeline:
+  description: The leader's timeline; null without a leader.
+  returned: always
+  type: int
+members:
+  description: Each member (name, role, state, host, port, api_url, timeline, lag_bytes, pending_restart, tags), by name.
+  returned: always
+  type: list
+  elements: dict
+replicas:
+  description: Names of the members in a replica role.
+  returned: always
+  type: list
+  elements: str
+pending_restart:
+  description: Names of the members with settings that wait for a restart.
+  returned: always
+  type: list
+  elements: str
+paused:
+  description: Whether automatic failover is paused (maintenance mode).
+  returned: always
+  type: bool
+problems:
+  description: What keeps the cluster from being healthy, one sentence each.
+  returned: always
+  type: list
+  elements: str
+healthy:
+  description: One running leader, every other member streaming on its timeline, none missing, lag within the bound.
+  returned: always
+  type: bool
+'''
+
+import json
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+from ansible.module_utils.urls import open_url
+from ansible_collections.groundwork.stack.plugins.module_utils.patroni import summarize_cluster
+
+
+def argument_spec():
+    return dict(
+        endpoints=dict(type='list', elements='str', required=True),
+        ca_path=dict(type='path'),
+        client_cert=dict(type='path'),
+        client_key=dict(type='path', no_log=False),
+        timeout=dict(type='int', default=5),
+        expected_members=dict(type='list', elements='str'),
+        max_lag_bytes=dict(type='int'),
+    )
+
+
+def fetch_cluster(module):
+    """The /cluster document from the first endpoint that answers, and that endpoint."""
+    errors = []
+    for endpoint in module.params['endpoints']:
+        url = endpoint.rstrip('/') + '/cluster'
+        try:
+            response = open_url(url, method='GET', timeout=module.params['timeout'], validate_certs=True,
+                                ca_path=module.params['ca_path'], client_cert=module.params['client_cert'],
+                                client_key=module.params['client_key'])
+            return endpoint, json.loads(response.read())
+        except Exception as error:  # pylint: disable=broad-except  # any failure: try the next member
+            errors.append('%s: %s' % (url, to_native(error)))
+    module.fail_json(msg='no Patroni REST API answered: %s' % '; '.join(errors))
+    return None, None
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
+                           required_together=[('client_cert', 'client_key')])
+    if not module.params['endpoints']:
+        module.fail_json(msg='endpoints: at least one REST API URL is required')
+    endpoint, document = fetch_cluster(module)
+    try:
+        result = summarize_cluster(document, module.params['expected_members'], module.params['max_lag_bytes'])
+    except ValueError as error:
+        module.fail_json(msg='%s answered: %s' % (endpoint, to_native(error)))
+    module.exit_json(changed=False, endpoint=endpoint, **result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,86 @@
+# -*- coding: utf-8 -*-
+# Copyright: groundwork.stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""summarize_cluster(): Patroni's /cluster answers (shapes as Patroni 4.0 returns them) to the module's result."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.groundwork.stack.plugins.module_utils.patroni import parse_lag, summarize_cluster
+
+
+def member(name, role, state, timeline=3, lag=0, **extra):
+    raw = {'name': name, 'role': role, 'state': state, 'host': '10.0.0.%d' % (int(name[-1]) + 10), 'port': 5432,
+           'api_url': 'https://10.0.0.%d:8008/patroni' % (int(name[-1]) + 10), 'timeline': timeline}
+    if role != 'leader':
+        raw['lag'] = lag
+    raw.update(extra)
+    return raw
+
+
+HEALTHY = {'scope': 'groundwork', 'members': [
+    member('db2', 'quorum_standby', 'streaming'),
+    member('db1', 'leader', 'running'),
+    member('db3', 'replica', 'streaming', lag=4096, pending_restart=True),
+]}
+
+
+def test_a_healthy_cluster():
+    result = summarize_cluster(HEALTHY, expected_members=['db1', 'db2', 'db3'])
+    assert result['leader'] == 'db1'
+    assert result['timeline'] == 3
+    assert result['replicas'] == ['db2', 'db3']
+    assert [m['name'] for m in result['members']] == ['db1', 'db2', 'db3']
+    assert result['members'][2]['lag_bytes'] == 4096
+    assert result['pending_restart'] == ['db3']
+    assert result['healthy'] and result['problems'] == []
+    assert result['scope'] == 'groundwork' and not result['paused']
+
+
+def test_no_leader_while_the_lock_is_free():
+    document = {'members': [member('db2', 'replica', 'streaming'), member('db3', 'replica', 'running')]}
+    result = summarize_cluster(document)
+    assert result['leader'] is None and result['timeline'] is None
+    assert result['problems'] == ['no leader', 'db3 is running, not streaming']
+    assert not result['healthy']
+
+
+def test_two_leaders_name_no_leader():
+    document = {'members': [member('db1', 'leader', 'running'), member('db2', 'leader', 'running')]}
+    result = summarize_cluster(document)
+    assert result['leader'] is None
+    assert result['problems'] == ['2 leaders: db1, db2']
+
+
+def test_a_leader_that_is_not_running_yet():
+    result = summarize_cluster({'members': [member('db1', 'leader', 'starting')]})
+    assert result['leader'] is None
+    assert result['problems'] == ['leader db1 is starting, not running']
+
+
+def test_a_replica_on_the_old_timeline_and_a_missing_member():
+    document = {'members': [member('db1', 'leader', 'running', timeline=4), member('db2', 'replica', 'streaming', timeline=3)]}
+    result = summarize_cluster(document, expected_members=['db1', 'db2', 'db3'])
+    assert result['problems'] == ['db2 is on timeline 3, the leader on 4', 'not in the cluster: db3']
+
+
+def test_lag_bound():
+    result = summarize_cluster(HEALTHY, max_lag_bytes=1024)
+    assert result['problems'] == ['db3 lags 4096 bytes (more than 1024)']
+    assert summarize_cluster(HEALTHY, max_lag_bytes=4096)['healthy']
+
+
+def test_paused_cluster_is_reported():
+    assert summarize_cluster(dict(HEALTHY, pause=True))['paused']
+
+
+@pytest.mark.parametrize('value, expected', [(0, 0), (12, 12), ('12', 12), ('unknown', None), (None, None), (True, None)])
+def test_parse_lag(value, expected):
+    assert parse_lag(value) == expected
+
+
+@pytest.mark.parametrize('document', [None, [], {}, {'members': 'db1'}])
+def test_not_a_cluster_answer(document):
+    with pytest.raises(ValueError):
+        summarize_cluster(document)
