@@ -215,9 +215,9 @@ def test_leader_lost_new_leader_takes_writes_in_under_30_s_and_nothing_acknowled
         # floor: patroni/validator.py) from its last renewal (loop_wait 2 s before the loss at most).
         config = json.loads(rest(MEMBERS[new], '/config')[1])
         assert (config['ttl'], config['loop_wait'], config['retry_timeout']) == (20, 2, 5), config
-        # Then the promotion and the client's next try (connect_timeout 2 s on the lost address): measured
-        # 21.3 s on an idle machine and 25.8 s beside another scenario (docs/patroni.md). 30 s would be the
-        # default profile's TTL alone.
+        # Then the promotion, HAProxy's next check of the new leader (1 s) and PgBouncer's next server
+        # login (server_login_retry 2 s after a failed one). 30 s would be the default profile's TTL alone;
+        # measured figures are in docs/patroni.md.
         assert rto < 30, rto
     finally:
         host.run('touch /run/drill/stop')
