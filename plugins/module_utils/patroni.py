@@ -9,6 +9,9 @@
   healthy (no leader, two leaders, a member not streaming or not on the
   leader's timeline, lag above a bound).
 * ``parse_lag()``: Patroni reports a replica's lag in bytes, or "unknown".
+* ``plan_config(current, desired)``: the PATCH body for ``/config`` that brings the
+  dynamic configuration (in etcd) to what the role asks, and the list of changes;
+  ``restart_parameters(changes)``: those of PostgreSQL's that take a restart.
 """
 
 from __future__ import annotations
@@ -90,3 +93,73 @@ def summarize_cluster(document, expected_members=None, max_lag_bytes=None):
         'problems': problems,
         'healthy': not problems,
     }
+
+
+# PostgreSQL 17's parameters of context "postmaster" (SELECT name FROM pg_settings WHERE context =
+# 'postmaster'), the ones a member must restart for. Changed in etcd, they leave the members pending restart.
+POSTMASTER_PARAMETERS = frozenset((
+    'archive_mode', 'autovacuum_max_workers', 'bonjour', 'bonjour_name', 'cluster_name', 'commit_timestamp_buffers',
+    'config_file', 'data_directory', 'data_sync_retry', 'dynamic_shared_memory_type', 'event_source',
+    'external_pid_file', 'hba_file', 'hot_standby', 'huge_page_size', 'huge_pages', 'ident_file', 'jit_provider',
+    'listen_addresses', 'logging_collector', 'max_connections', 'max_files_per_process', 'max_locks_per_transaction',
+    'max_logical_replication_workers', 'max_notify_queue_pages', 'max_pred_locks_per_transaction',
+    'max_prepared_transactions', 'max_replication_slots', 'max_wal_senders', 'max_worker_processes',
+    'min_dynamic_shared_memory', 'multixact_member_buffers', 'multixact_offset_buffers', 'notify_buffers', 'port',
+    'recovery_target', 'recovery_target_action', 'recovery_target_inclusive', 'recovery_target_lsn',
+    'recovery_target_name', 'recovery_target_time', 'recovery_target_timeline', 'recovery_target_xid',
+    'reserved_connections', 'serializable_buffers', 'shared_buffers', 'shared_memory_type',
+    'shared_preload_libraries', 'subtransaction_buffers', 'superuser_reserved_connections',
+    'track_activity_query_size', 'track_commit_timestamp', 'transaction_buffers', 'unix_socket_directories',
+    'unix_socket_group', 'unix_socket_permissions', 'wal_buffers', 'wal_decode_buffer_size', 'wal_level',
+    'wal_log_hints',
+))
+
+
+def _same(current, desired):
+    """Values equal as Patroni keeps them: PostgreSQL parameters may come back as strings ('100', 'on')."""
+    if current == desired:
+        return True
+    if isinstance(current, (dict, list)) or isinstance(desired, (dict, list)) or current is None or desired is None:
+        return False
+    if isinstance(desired, bool) or isinstance(current, bool):
+        words = {'true': True, 'on': True, 'yes': True, '1': True, 'false': False, 'off': False, 'no': False, '0': False}
+        return words.get(str(current).lower()) is not None and \
+            words.get(str(current).lower()) == words.get(str(desired).lower())
+    return str(current) == str(desired)
+
+
+def plan_config(current, desired, path=()):
+    """The PATCH body that brings Patroni's dynamic configuration from current to desired, and the changes.
+
+    Only the keys named in desired are compared: a key Patroni holds and desired does not name stays as it is.
+    A value of None in desired removes the key (Patroni's PATCH semantics). Returns (patch, changes), where
+    changes is a list of {'setting': 'a.b.c', 'before': ..., 'after': ...}, sorted by setting.
+    """
+    if not isinstance(desired, dict):
+        raise ValueError('settings must be a mapping')
+    current = current if isinstance(current, dict) else {}
+    patch, changes = {}, []
+    for key in sorted(desired):
+        want = desired[key]
+        have = current.get(key)
+        name = '.'.join(path + (str(key),))
+        if isinstance(want, dict) and want:
+            sub_patch, sub_changes = plan_config(have if isinstance(have, dict) else {}, want, path + (str(key),))
+            if sub_patch:
+                patch[key] = sub_patch
+                changes.extend(sub_changes)
+        elif want is None:
+            if key in current:
+                patch[key] = None
+                changes.append({'setting': name, 'before': have, 'after': None})
+        elif key not in current or not _same(have, want):
+            patch[key] = want
+            changes.append({'setting': name, 'before': have, 'after': want})
+    return patch, sorted(changes, key=lambda c: c['setting'])
+
+
+def restart_parameters(changes):
+    """The PostgreSQL parameters among the changes that take a restart of every member."""
+    prefix = 'postgresql.parameters.'
+    return sorted(c['setting'][len(prefix):] for c in changes
+                  if c['setting'].startswith(prefix) and c['setting'][len(prefix):] in POSTMASTER_PARAMETERS)

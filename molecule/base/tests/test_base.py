@@ -229,11 +229,13 @@ def test_password_accounts_age_and_key_only_ones_do_not(host):
 
 
 def test_failed_password_logins_lock_the_account_until_reset(host):
-    # pam_faillock (deny 5 by default): a local password account is locked
-    # after 5 failures, the right password is then refused too, and root's
-    # reset opens it again. The logins are su from an unprivileged account,
-    # on a pseudo-terminal (script), with the password typed once su asks.
+    # pam_faillock (base_hardening_faillock_deny, 3 in this scenario, 5 by
+    # default): a local password account is locked after that many failures,
+    # the right password is then refused too, and root's reset opens it
+    # again. The logins are su from an unprivileged account, on a
+    # pseudo-terminal (script), with the password typed once su asks.
     user, password = 'gw-lockme', 'Molecule-Gw-Lock-2026!'
+    deny = int(host.ansible.get_variables()['base_hardening_faillock_deny'])
 
     def su(secret):
         typed = '(sleep 1; printf "%%s\\n" %s) | script -qec "su %s -c \'echo LOGGED-IN\'" /dev/null' % (
@@ -247,13 +249,13 @@ def test_failed_password_logins_lock_the_account_until_reset(host):
         host.run_test('faillock --user %s --reset', user)
     try:
         assert 'LOGGED-IN' in su(password).stdout
-        for attempt in range(5):
+        for attempt in range(deny):
             assert 'LOGGED-IN' not in su('not-the-password').stdout, attempt
         locked = su(password)
         assert 'LOGGED-IN' not in locked.stdout and 'locked' in locked.stdout, locked.stdout
         with host.sudo():
             records = host.check_output('faillock --user %s', user)
-            assert len(re.findall(r'^\d{4}-\d\d-\d\d .* V$', records, re.M)) == 5, records
+            assert len(re.findall(r'^\d{4}-\d\d-\d\d .* V$', records, re.M)) == deny, records
             host.run_test('faillock --user %s --reset', user)
         assert 'LOGGED-IN' in su(password).stdout
     finally:

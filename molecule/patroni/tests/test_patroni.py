@@ -4,14 +4,17 @@
 """PostgreSQL under Patroni (groundwork.stack.patroni), drills run in order from the controller.
 
 1. One leader and two replicas streaming over TLS; tuning from the host, the shared settings from etcd.
-2. The REST API: health checks without a client certificate, write endpoints only with the password.
-3. Roles and databases of the postgresql role's data are made on the leader; HAProxy on the app host sends
+2. A shared setting changed in the inventory reaches etcd through the REST API once (check mode sends nothing).
+3. The REST API: health checks without a client certificate, write endpoints only with the password.
+4. Roles and databases of the postgresql role's data are made on the leader; HAProxy on the app host sends
    its read-write port to the leader and its read-only port to the replicas, checked by TLS.
-4. Leader host lost (its container killed) under continuous writes from the app host through its PgBouncer
+5. The etcd member on the leader's host lost, under continuous writes: no leader change, writes go on, and the
+   member rejoins when it comes back.
+6. Leader host lost (its container killed) under continuous writes from the app host through its PgBouncer
    (HAProxy's read-write port behind it), with an unchanged DSN: with the fast profile in etcd, a new leader
    takes writes in under 30 s (the lost leader's lock lives for its TTL, 20 s, Patroni's minimum), and no
    acknowledged write is lost (quorum commit, ANY 1).
-5. The old leader comes back and rejoins as a replica, with no manual step.
+7. The old leader comes back and rejoins as a replica, with no manual step.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
-from labtest import lab_host, podman, wait_until  # noqa: E402  pylint: disable=wrong-import-position
+from labtest import lab_host, podman, run_playbook, wait_until  # noqa: E402  pylint: disable=wrong-import-position
 
+CONVERGE = os.path.join(os.path.dirname(__file__), '..', 'converge.yml')
 MEMBERS = {'gw-mol-ha-db1': '10.213.23.11', 'gw-mol-ha-db2': '10.213.23.12', 'gw-mol-ha-db3': '10.213.23.13'}
 CA = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), 'pki', 'groundwork-ca.crt')
 APP = 'gw-mol-ha-app'
@@ -121,6 +125,30 @@ def test_tuning_from_the_host_and_shared_settings_from_etcd():
         assert psql(name, 'SHOW ssl') == 'on', name
 
 
+def shared(name):
+    """One setting of the dynamic configuration, as etcd holds it (the REST API's /config)."""
+    return json.loads(rest(MEMBERS[leader()], '/config')[1])[name]
+
+
+def test_a_shared_setting_changed_in_the_inventory_reaches_etcd_once():
+    assert shared('maximum_lag_on_failover') == 1048576
+    changed_lag = {'patroni_maximum_lag_on_failover': '2097152'}
+    # Check mode names the change and sends nothing.
+    rc, output, changed = run_playbook(CONVERGE, extra_vars=changed_lag, limit='postgres',
+                                       args=['--tags', 'patroni_dcs', '--check', '--diff'])
+    assert rc == 0 and changed == 1 and 'maximum_lag_on_failover: 2097152' in output, output[-3000:]
+    assert shared('maximum_lag_on_failover') == 1048576
+    # A converge sends it once (one PATCH, from one member); the members read it from etcd.
+    rc, output, changed = run_playbook(CONVERGE, extra_vars=changed_lag, limit='postgres', args=['--tags', 'patroni_dcs'])
+    assert rc == 0 and changed == 1, output[-3000:]
+    assert shared('maximum_lag_on_failover') == 2097152
+    # Back to the inventory's value; everything else in etcd as it was.
+    rc, output, changed = run_playbook(CONVERGE, limit='postgres', args=['--tags', 'patroni_dcs'])
+    assert rc == 0 and changed == 1, output[-3000:]
+    config = json.loads(rest(MEMBERS[leader()], '/config')[1])
+    assert config['maximum_lag_on_failover'] == 1048576 and (config['ttl'], config['loop_wait']) == (20, 2), config
+
+
 # A REST call from a member with its Patroni certificate (a client of the collection CA): prints the status.
 MEMBER_POST = """import base64, ssl, sys, urllib.error, urllib.request
 ctx = ssl.create_default_context(cafile='/etc/patroni/tls/ca.crt')
@@ -178,10 +206,9 @@ def test_haproxy_sends_the_rw_port_to_the_leader_and_the_ro_port_to_replicas():
 STATS = "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8405/stats;csv', timeout=5).read().decode())"
 
 
-def test_leader_lost_new_leader_takes_writes_in_under_30_s_and_nothing_acknowledged_is_lost():
-    assert wait_until(healthy, timeout=90), cluster()
-    old = leader()
-    psql(old, 'DROP TABLE IF EXISTS drill; CREATE TABLE drill (id int PRIMARY KEY); ALTER TABLE drill OWNER TO app',
+def start_writer():
+    """The drill writer on the app host, through PgBouncer, into a new table drill; returns the app host."""
+    psql(leader(), 'DROP TABLE IF EXISTS drill; CREATE TABLE drill (id int PRIMARY KEY); ALTER TABLE drill OWNER TO app',
          dbname='app')
     host = lab_host(APP, sudo=True)
     host.run_test('id drill >/dev/null 2>&1 || useradd --system drill')
@@ -191,6 +218,57 @@ def test_leader_lost_new_leader_takes_writes_in_under_30_s_and_nothing_acknowled
                   APP_PASSWORD, DSN)
     assert wait_until(lambda: int(host.check_output('cat /run/drill/acked | wc -l')) > 20, timeout=30), \
         host.run('tail -3 /run/drill/err').stdout
+    return host
+
+
+def stop_writer(host):
+    host.run_test('touch /run/drill/stop')
+    # The writer's last INSERT may still be on its way (it commits after the reads that follow otherwise).
+    assert wait_until(lambda: host.file('/run/drill/done').exists, timeout=30)
+
+
+def acked(host):
+    """(id, time, server) of each write the writer saw acknowledged."""
+    return [(int(i), float(ts), server) for i, ts, server in
+            (line.split() for line in host.check_output('cat /run/drill/acked').splitlines())]
+
+
+ETCDCTL = ('etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/etcd/tls/ca.crt --cert=/etc/etcd/tls/etcd.crt '
+           '--key=/etc/etcd/tls/etcd.key')
+
+
+def test_an_etcd_member_lost_changes_no_leader_and_writes_go_on():
+    assert wait_until(healthy, timeout=90), cluster()
+    primary = leader()
+    host = start_writer()
+    # The etcd member on the leader's own host: Patroni's etcd client there has to move to another member.
+    member = lab_host(primary, sudo=True)
+    stopped_at = time.time()
+    member.run_test('systemctl stop etcd')
+    try:
+        # For a whole TTL (20 s) and then some: the leader keeps its lock and PostgreSQL keeps taking writes.
+        while time.time() - stopped_at < 25:
+            assert leader() == primary, cluster()
+            time.sleep(1)
+    finally:
+        member.run_test('systemctl start etcd')
+    stop_writer(host)
+    during = [t for _i, t, _server in acked(host) if t > stopped_at]
+    gaps = [b - a for a, b in zip([stopped_at] + during, during)]
+    stored = {int(v) for v in psql(primary, 'SELECT id FROM drill', dbname='app').split()}
+    print('\nDRILL etcd member lost: %d writes acknowledged in the 25 s, longest gap %.1f s, %d lost'
+          % (len(during), max(gaps), len({i for i, _t, _s in acked(host)} - stored)))
+    assert len(during) > 25 and max(gaps) < 10, (len(during), max(gaps))
+    assert not {i for i, _t, _s in acked(host)} - stored
+    # The member comes back into the cluster by itself.
+    assert wait_until(lambda: member.run(ETCDCTL + ' endpoint health').rc == 0, timeout=30)
+    assert wait_until(healthy, timeout=60), cluster()
+
+
+def test_leader_lost_new_leader_takes_writes_in_under_30_s_and_nothing_acknowledged_is_lost():
+    assert wait_until(healthy, timeout=90), cluster()
+    old = leader()
+    host = start_writer()
     killed_at = time.time()
     podman('kill', old)
     try:
@@ -199,18 +277,16 @@ def test_leader_lost_new_leader_takes_writes_in_under_30_s_and_nothing_acknowled
 
         def acked_by_the_new_leader():
             # Writes the new leader took: those the killed one took while the signal was on its way are not.
-            lines = [line.split() for line in host.check_output('cat /run/drill/acked').splitlines()]
-            return [float(ts) for _i, ts, server in lines if server != MEMBERS[old]]
+            return [t for _i, t, server in acked(host) if server != MEMBERS[old]]
         assert wait_until(lambda: len([t for t in acked_by_the_new_leader() if t > killed_at]) > 20, timeout=60)
-        host.run_test('touch /run/drill/stop')
-        # The writer's last INSERT may still be on its way (it commits after the reads below otherwise).
-        assert wait_until(lambda: host.file('/run/drill/done').exists, timeout=30)
+        stop_writer(host)
         rto = min(t for t in acked_by_the_new_leader() if t > killed_at) - killed_at
-        acked = {int(line.split()[0]) for line in host.check_output('cat /run/drill/acked').splitlines()}
+        acknowledged = {i for i, _t, _s in acked(host)}
         stored = {int(v) for v in psql(new, 'SELECT id FROM drill', dbname='app').split()}
         print('\nDRILL leader lost: %s killed, %s leads; first write %.1f s after the kill; %d writes '
-              'acknowledged, %d stored, %d lost' % (old, new, rto, len(acked), len(stored), len(acked - stored)))
-        assert not acked - stored, sorted(acked - stored)[:20]
+              'acknowledged, %d stored, %d lost' % (old, new, rto, len(acknowledged), len(stored),
+                                                    len(acknowledged - stored)))
+        assert not acknowledged - stored, sorted(acknowledged - stored)[:20]
         # The fast profile is what etcd holds: the lock of a lost host lives for the TTL (20 s, Patroni's
         # floor: patroni/validator.py) from its last renewal (loop_wait 2 s before the loss at most).
         config = json.loads(rest(MEMBERS[new], '/config')[1])
@@ -222,7 +298,7 @@ def test_leader_lost_new_leader_takes_writes_in_under_30_s_and_nothing_acknowled
     finally:
         host.run('touch /run/drill/stop')
         podman('start', old)
-    # 5. The old leader rejoins as a replica of the new one by itself (pg_rewind if its WAL diverged).
+    # 7. The old leader rejoins as a replica of the new one by itself (pg_rewind if its WAL diverged).
     assert wait_until(healthy, timeout=120), cluster()
     rejoined = next(m for m in cluster() if m['name'] == old)
     assert rejoined['role'] != 'leader' and rejoined['state'] == 'streaming', rejoined

@@ -84,3 +84,54 @@ def test_parse_lag(value, expected):
 def test_not_a_cluster_answer(document):
     with pytest.raises(ValueError):
         summarize_cluster(document)
+
+
+# plan_config(): the PATCH body for /config, from what Patroni holds and what the role asks.
+from ansible_collections.groundwork.stack.plugins.module_utils.patroni import plan_config, restart_parameters  # noqa: E402  pylint: disable=wrong-import-position
+
+CONFIG = {'ttl': 20, 'loop_wait': 2, 'retry_timeout': 5, 'synchronous_mode': 'quorum',
+          'postgresql': {'use_pg_rewind': True, 'parameters': {'max_connections': 50, 'wal_level': 'replica',
+                                                                'hot_standby': 'on', 'max_slot_wal_keep_size': '4GB'}}}
+
+
+def test_nothing_to_do_when_every_named_setting_matches():
+    desired = {'ttl': 20, 'postgresql': {'parameters': {'max_connections': '50', 'hot_standby': True}}}
+    assert plan_config(CONFIG, desired) == ({}, [])
+
+
+def test_only_the_settings_that_differ_are_sent():
+    desired = {'ttl': 30, 'loop_wait': 2, 'postgresql': {'parameters': {'max_connections': 100, 'wal_level': 'replica',
+                                                                        'max_slot_wal_keep_size': '8GB'}}}
+    patch, changes = plan_config(CONFIG, desired)
+    assert patch == {'ttl': 30, 'postgresql': {'parameters': {'max_connections': 100, 'max_slot_wal_keep_size': '8GB'}}}
+    assert changes == [
+        {'setting': 'postgresql.parameters.max_connections', 'before': 50, 'after': 100},
+        {'setting': 'postgresql.parameters.max_slot_wal_keep_size', 'before': '4GB', 'after': '8GB'},
+        {'setting': 'ttl', 'before': 20, 'after': 30},
+    ]
+    # max_connections takes a restart; max_slot_wal_keep_size a reload.
+    assert restart_parameters(changes) == ['max_connections']
+
+
+def test_a_new_setting_and_a_removed_one():
+    patch, changes = plan_config(CONFIG, {'failsafe_mode': True, 'retry_timeout': None, 'master_start_timeout': None})
+    assert patch == {'failsafe_mode': True, 'retry_timeout': None}
+    assert [c['setting'] for c in changes] == ['failsafe_mode', 'retry_timeout']
+
+
+def test_booleans_compare_as_postgresql_reads_them():
+    assert plan_config({'postgresql': {'parameters': {'hot_standby': 'off'}}},
+                       {'postgresql': {'parameters': {'hot_standby': True}}})[0] == {'postgresql': {'parameters': {'hot_standby': True}}}
+    assert plan_config({'failsafe_mode': False}, {'failsafe_mode': False}) == ({}, [])
+    # A word that is not a boolean is a change, not a match.
+    assert plan_config({'synchronous_mode': 'quorum'}, {'synchronous_mode': True})[0] == {'synchronous_mode': True}
+
+
+def test_a_mapping_where_patroni_holds_a_value():
+    patch, _changes = plan_config({'postgresql': 'x'}, {'postgresql': {'parameters': {'work_mem': '8MB'}}})
+    assert patch == {'postgresql': {'parameters': {'work_mem': '8MB'}}}
+
+
+def test_settings_must_be_a_mapping():
+    with pytest.raises(ValueError):
+        plan_config(CONFIG, ['ttl'])

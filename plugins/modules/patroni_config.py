@@ -1,0 +1,180 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: groundwork.stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+module: patroni_config
+short_description: Bring a Patroni cluster's dynamic configuration (kept in the DCS) to the settings asked
+version_added: 0.2.0
+description:
+  - Reads the dynamic configuration (C(GET /config)) from the first member in O(endpoints) that answers, compares
+    the settings named in O(settings) with it, and sends a C(PATCH /config) with the ones that differ, and only
+    then. Settings that O(settings) does not name are left as they are. A value of null removes the setting.
+  - Every member applies the new configuration at its next loop. PostgreSQL parameters that take a restart (those
+    of context C(postmaster)) leave the members pending restart; they are named in RV(restart_parameters).
+  - The write needs the REST API's user and password and, when the API checks clients, a client certificate.
+attributes:
+  check_mode:
+    description: Reports what would change and sends nothing.
+    support: full
+  diff_mode:
+    description: The settings that change, before and after.
+    support: full
+options:
+  endpoints:
+    description:
+      - Base URLs of the members' REST APIs, for example C(https://10.0.0.11:8008), asked in order until one
+        answers.
+    type: list
+    elements: str
+    required: true
+  settings:
+    description:
+      - The dynamic configuration asked for, nested as Patroni keeps it (C(ttl), C(loop_wait),
+        C(postgresql.parameters.max_connections) and so on; see the example).
+    type: dict
+    required: true
+  ca_path:
+    description: CA certificate that signed the REST API's certificates (the collection CA).
+    type: path
+  client_cert:
+    description: Client certificate to present (the REST API's write endpoints may ask for one).
+    type: path
+  client_key:
+    description: Key of O(client_cert).
+    type: path
+  username:
+    description: User of the REST API's write endpoints.
+    type: str
+    default: patroni
+  password:
+    description: Password of O(username).
+    type: str
+    required: true
+  timeout:
+    description: Seconds to wait for each request.
+    type: int
+    default: 5
+seealso:
+  - module: groundwork.stack.patroni_cluster_info
+author:
+  - groundwork.stack maintainers (@groundwork)
+'''
+
+EXAMPLES = r'''
+- name: Keep the shared settings in etcd as the inventory says
+  groundwork.stack.patroni_config:
+    endpoints: [https://10.0.0.11:8008, https://10.0.0.12:8008]
+    ca_path: /etc/patroni/tls/ca.crt
+    client_cert: /etc/patroni/tls/patroni.crt
+    client_key: /etc/patroni/tls/patroni.key
+    password: "{{ patroni_restapi_password }}"
+    settings:
+      loop_wait: 2
+      postgresql:
+        parameters:
+          max_connections: 200
+  register: dcs
+'''
+
+RETURN = r'''
+endpoint:
+  description: The endpoint that answered.
+  returned: always
+  type: str
+changes:
+  description: The settings that differ (setting as a dotted path, before, after), sorted by setting.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{setting: postgresql.parameters.max_connections, before: 100, after: 200}]
+patch:
+  description: The body sent (or, in check mode, that would be sent) to C(PATCH /config); empty when nothing differs.
+  returned: always
+  type: dict
+restart_parameters:
+  description: PostgreSQL parameters among the changes that take a restart of every member.
+  returned: always
+  type: list
+  elements: str
+config:
+  description: The dynamic configuration after the change (as Patroni answered the PATCH), or as read.
+  returned: always
+  type: dict
+'''
+
+import base64
+import json
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+from ansible.module_utils.urls import open_url
+from ansible_collections.groundwork.stack.plugins.module_utils.patroni import plan_config, restart_parameters
+
+
+def argument_spec():
+    return dict(
+        endpoints=dict(type='list', elements='str', required=True),
+        settings=dict(type='dict', required=True),
+        ca_path=dict(type='path'),
+        client_cert=dict(type='path'),
+        client_key=dict(type='path', no_log=False),
+        username=dict(type='str', default='patroni'),
+        password=dict(type='str', required=True, no_log=True),
+        timeout=dict(type='int', default=5),
+    )
+
+
+def request(module, url, method='GET', body=None):
+    headers = {}
+    data = None
+    if method != 'GET':
+        credentials = '%s:%s' % (module.params['username'], module.params['password'])
+        headers['Authorization'] = 'Basic ' + base64.b64encode(credentials.encode()).decode()
+        headers['Content-Type'] = 'application/json'
+        data = json.dumps(body)
+    response = open_url(url, method=method, data=data, headers=headers, timeout=module.params['timeout'],
+                        validate_certs=True, ca_path=module.params['ca_path'],
+                        client_cert=module.params['client_cert'], client_key=module.params['client_key'])
+    return json.loads(response.read())
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
+                           required_together=[('client_cert', 'client_key')])
+    errors = []
+    endpoint, current = None, None
+    for candidate in module.params['endpoints']:
+        try:
+            current = request(module, candidate.rstrip('/') + '/config')
+            endpoint = candidate
+            break
+        except Exception as error:  # pylint: disable=broad-except  # any failure: try the next member
+            errors.append('%s/config: %s' % (candidate.rstrip('/'), to_native(error)))
+    if endpoint is None:
+        module.fail_json(msg='no Patroni REST API answered: %s' % '; '.join(errors))
+    try:
+        patch, changes = plan_config(current, module.params['settings'])
+    except ValueError as error:
+        module.fail_json(msg=to_native(error))
+    result = dict(changed=bool(patch), endpoint=endpoint, changes=changes, patch=patch,
+                  restart_parameters=restart_parameters(changes), config=current)
+    if module._diff and changes:  # pylint: disable=protected-access
+        result['diff'] = {
+            'before': ''.join('%s: %s\n' % (c['setting'], json.dumps(c['before'])) for c in changes),
+            'after': ''.join('%s: %s\n' % (c['setting'], json.dumps(c['after'])) for c in changes),
+        }
+    if patch and not module.check_mode:
+        try:
+            result['config'] = request(module, endpoint.rstrip('/') + '/config', method='PATCH', body=patch)
+        except Exception as error:  # pylint: disable=broad-except
+            module.fail_json(msg='%s refused the change: %s' % (endpoint, to_native(error)), **result)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,147 @@
+# -*- coding: utf-8 -*-
+# Copyright: groundwork.stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Patroni modules against a local HTTP server standing in for a member's REST API, and their argument
+specs against their documentation.
+
+* patroni_cluster_info: the first endpoint refuses, the module asks the next; none answers, it names them all.
+* patroni_config: a PATCH only when a setting differs, never in check mode, with the password.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import http.server
+import json
+import socket
+import threading
+
+import pytest
+import yaml
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.groundwork.stack.plugins.modules import patroni_cluster_info, patroni_config
+
+CLUSTER = {'scope': 'groundwork', 'members': [
+    {'name': 'db1', 'role': 'leader', 'state': 'running', 'host': '10.0.0.11', 'port': 5432, 'timeline': 2},
+    {'name': 'db2', 'role': 'quorum_standby', 'state': 'streaming', 'host': '10.0.0.12', 'port': 5432, 'timeline': 2,
+     'lag': 0},
+]}
+CONFIG = {'ttl': 20, 'loop_wait': 2, 'postgresql': {'parameters': {'max_connections': 50}}}
+
+
+class Exit(Exception):
+    pass
+
+
+@pytest.mark.parametrize('module', [patroni_cluster_info, patroni_config])
+def test_argument_spec_matches_documentation(module):
+    spec = module.argument_spec()
+    documented = yaml.safe_load(module.DOCUMENTATION)['options']
+    assert set(spec) == set(documented)
+    for name, option in spec.items():
+        assert documented[name]['type'] == option.get('type', 'str'), name
+        assert documented[name].get('default') == option.get('default'), name
+        assert documented[name].get('required', False) == option.get('required', False), name
+
+
+def test_the_password_stays_out_of_logs():
+    assert patroni_config.argument_spec()['password']['no_log'] is True
+
+
+@pytest.fixture(name='rest_api')
+def fixture_rest_api():
+    """A member's REST API: GET /cluster and /config, PATCH /config (recorded with its Authorization header)."""
+    state = {'config': copy.deepcopy(CONFIG), 'patches': [], 'auth': []}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _answer(self, status, body):
+            self.send_response(status)
+            self.send_header('Content-Type', 'application/json')
+            self.end_headers()
+            self.wfile.write(json.dumps(body).encode())
+
+        def do_GET(self):  # noqa: N802  (http.server's name)
+            if self.path == '/cluster':
+                self._answer(200, CLUSTER)
+            elif self.path == '/config':
+                self._answer(200, state['config'])
+            else:
+                self._answer(404, {})
+
+        def do_PATCH(self):  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers['Content-Length'])))
+            state['patches'].append(body)
+            state['auth'].append(self.headers.get('Authorization'))
+            state['config']['postgresql']['parameters'].update(body.get('postgresql', {}).get('parameters', {}))
+            state['config'].update({k: v for k, v in body.items() if k != 'postgresql'})
+            self._answer(200, state['config'])
+
+        def log_message(self, *args):  # pylint: disable=arguments-differ
+            pass
+
+    server = http.server.HTTPServer(('127.0.0.1', 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    state['url'] = 'http://127.0.0.1:%d' % server.server_address[1]
+    yield state
+    server.shutdown()
+
+
+def closed_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def run(monkeypatch, module, args):
+    def _exit(self, **kwargs):
+        raise Exit(kwargs)
+
+    def _fail(self, **kwargs):
+        raise Exit(dict(kwargs, failed=True))
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', _exit)
+    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', _fail)
+    with patch_module_args(args), pytest.raises(Exit) as result:
+        module.main()
+    return result.value.args[0]
+
+
+def test_cluster_info_asks_the_next_member_when_one_is_down(monkeypatch, rest_api):
+    down = 'http://127.0.0.1:%d' % closed_port()
+    result = run(monkeypatch, patroni_cluster_info,
+                 {'endpoints': [down, rest_api['url']], 'timeout': 2, 'expected_members': ['db1', 'db2', 'db3']})
+    assert not result.get('failed'), result
+    assert result['endpoint'] == rest_api['url']
+    assert result['leader'] == 'db1' and result['replicas'] == ['db2']
+    assert result['problems'] == ['not in the cluster: db3'] and not result['healthy']
+    assert result['changed'] is False
+
+
+def test_cluster_info_fails_naming_every_endpoint_when_none_answers(monkeypatch):
+    down = ['http://127.0.0.1:%d' % closed_port() for _port in range(2)]
+    result = run(monkeypatch, patroni_cluster_info, {'endpoints': down, 'timeout': 2})
+    assert result['failed']
+    assert all(url + '/cluster' in result['msg'] for url in down), result['msg']
+
+
+def test_config_patches_a_difference_with_the_password(monkeypatch, rest_api):
+    settings = {'ttl': 20, 'postgresql': {'parameters': {'max_connections': 100}}}
+    args = {'endpoints': [rest_api['url']], 'settings': settings, 'password': 'Secret-1'}
+    result = run(monkeypatch, patroni_config, args)
+    assert result['changed'] and not result.get('failed'), result
+    assert rest_api['patches'] == [{'postgresql': {'parameters': {'max_connections': 100}}}]
+    assert rest_api['auth'] == ['Basic ' + base64.b64encode(b'patroni:Secret-1').decode()]
+    assert result['restart_parameters'] == ['max_connections']
+    assert result['config']['postgresql']['parameters']['max_connections'] == 100
+    # Run again: nothing differs, nothing is sent.
+    again = run(monkeypatch, patroni_config, args)
+    assert not again['changed'] and again['patch'] == {} and len(rest_api['patches']) == 1
+
+
+def test_config_in_check_mode_sends_nothing_and_shows_the_diff(monkeypatch, rest_api):
+    result = run(monkeypatch, patroni_config, {'endpoints': [rest_api['url']], 'settings': {'loop_wait': 10},
+                                               'password': 'x', '_ansible_check_mode': True, '_ansible_diff': True})
+    assert result['changed'] and rest_api['patches'] == []
+    assert result['diff'] == {'before': 'loop_wait: 2\n', 'after': 'loop_wait: 10\n'}
