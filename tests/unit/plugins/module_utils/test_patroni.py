@@ -1,13 +1,19 @@
 # -*- coding: utf-8 -*-
 # Copyright: groundwork.stack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""summarize_cluster(): Patroni's /cluster answers (shapes as Patroni 4.0 returns them) to the module's result."""
+"""summarize_cluster(): Patroni's /cluster answers (shapes as Patroni 4.0 returns them) to the module's result;
+plan_config(): the dynamic configuration held and asked for, to the PATCH body and the changes."""
 
 from __future__ import annotations
 
 import pytest
 
-from ansible_collections.groundwork.stack.plugins.module_utils.patroni import parse_lag, summarize_cluster
+from ansible_collections.groundwork.stack.plugins.module_utils.patroni import (
+    parse_lag,
+    plan_config,
+    restart_parameters,
+    summarize_cluster,
+)
 
 
 def member(name, role, state, timeline=3, lag=0, **extra):
@@ -87,7 +93,6 @@ def test_not_a_cluster_answer(document):
 
 
 # plan_config(): the PATCH body for /config, from what Patroni holds and what the role asks.
-from ansible_collections.groundwork.stack.plugins.module_utils.patroni import plan_config, restart_parameters  # noqa: E402  pylint: disable=wrong-import-position
 
 CONFIG = {'ttl': 20, 'loop_wait': 2, 'retry_timeout': 5, 'synchronous_mode': 'quorum',
           'postgresql': {'use_pg_rewind': True, 'parameters': {'max_connections': 50, 'wal_level': 'replica',
