@@ -94,9 +94,9 @@ def test_not_a_cluster_answer(document):
 
 # plan_config(): the PATCH body for /config, from what Patroni holds and what the role asks.
 
+PARAMETERS = {'max_connections': 50, 'wal_level': 'replica', 'hot_standby': 'on', 'max_slot_wal_keep_size': '4GB'}
 CONFIG = {'ttl': 20, 'loop_wait': 2, 'retry_timeout': 5, 'synchronous_mode': 'quorum',
-          'postgresql': {'use_pg_rewind': True, 'parameters': {'max_connections': 50, 'wal_level': 'replica',
-                                                                'hot_standby': 'on', 'max_slot_wal_keep_size': '4GB'}}}
+          'postgresql': {'use_pg_rewind': True, 'parameters': PARAMETERS}}
 
 
 def test_nothing_to_do_when_every_named_setting_matches():
