@@ -27,8 +27,10 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
+
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared'))
-from labtest import lab_host, podman, run_playbook, wait_until  # noqa: E402  pylint: disable=wrong-import-position
+from labtest import assert_reported, lab_host, podman, run_playbook, wait_until  # noqa: E402  pylint: disable=wrong-import-position
 
 CONVERGE = os.path.join(os.path.dirname(__file__), '..', 'converge.yml')
 MEMBERS = {'gw-mol-ha-db1': '10.213.23.11', 'gw-mol-ha-db2': '10.213.23.12', 'gw-mol-ha-db3': '10.213.23.13'}
@@ -204,6 +206,18 @@ def test_haproxy_sends_the_rw_port_to_the_leader_and_the_ro_port_to_replicas():
 
 
 STATS = "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8405/stats;csv', timeout=5).read().decode())"
+
+
+@pytest.mark.parametrize('extra_vars, named', [
+    ({'haproxy_rw_port': '5001'}, 'haproxy_rw_port'),
+    ({'haproxy_listen_addresses': ['10.213.23.300']}, 'haproxy_listen_addresses'),
+    ({'haproxy_check_interval': 'often'}, 'haproxy_check_interval'),
+    ({'pgbouncer_upstream_route': 'vip'}, 'pgbouncer_upstream_route'),
+])
+def test_bad_input_on_the_app_host_stops_the_play_naming_the_variable(extra_vars, named):
+    rc, output, changed = run_playbook(CONVERGE, extra_vars=extra_vars, limit=APP)
+    assert rc != 0 and changed == 0, output[-3000:]
+    assert_reported(output, [named])
 
 
 def start_writer():
