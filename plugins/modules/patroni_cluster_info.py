@@ -118,12 +118,10 @@ healthy:
   type: bool
 '''
 
-import json
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
-from ansible.module_utils.urls import open_url
 from ansible_collections.groundwork.stack.plugins.module_utils.patroni import summarize_cluster
+from ansible_collections.groundwork.stack.plugins.module_utils.patroni_rest import ask_members
 
 
 def argument_spec():
@@ -138,28 +136,12 @@ def argument_spec():
     )
 
 
-def fetch_cluster(module):
-    """The /cluster document from the first endpoint that answers, and that endpoint."""
-    errors = []
-    for endpoint in module.params['endpoints']:
-        url = endpoint.rstrip('/') + '/cluster'
-        try:
-            response = open_url(url, method='GET', timeout=module.params['timeout'], validate_certs=True,
-                                ca_path=module.params['ca_path'], client_cert=module.params['client_cert'],
-                                client_key=module.params['client_key'])
-            return endpoint, json.loads(response.read())
-        except Exception as error:  # pylint: disable=broad-except  # any failure: try the next member
-            errors.append('%s: %s' % (url, to_native(error)))
-    module.fail_json(msg='no Patroni REST API answered: %s' % '; '.join(errors))
-    return None, None
-
-
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
                            required_together=[('client_cert', 'client_key')])
     if not module.params['endpoints']:
         module.fail_json(msg='endpoints: at least one REST API URL is required')
-    endpoint, document = fetch_cluster(module)
+    endpoint, document = ask_members(module, '/cluster')
     try:
         result = summarize_cluster(document, module.params['expected_members'], module.params['max_lag_bytes'])
     except ValueError as error:

@@ -107,13 +107,12 @@ config:
   type: dict
 '''
 
-import base64
 import json
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
-from ansible.module_utils.urls import open_url
 from ansible_collections.groundwork.stack.plugins.module_utils.patroni import plan_config, restart_parameters
+from ansible_collections.groundwork.stack.plugins.module_utils.patroni_rest import ask_members, request
 
 
 def argument_spec():
@@ -129,34 +128,10 @@ def argument_spec():
     )
 
 
-def request(module, url, method='GET', body=None):
-    headers = {}
-    data = None
-    if method != 'GET':
-        credentials = '%s:%s' % (module.params['username'], module.params['password'])
-        headers['Authorization'] = 'Basic ' + base64.b64encode(credentials.encode()).decode()
-        headers['Content-Type'] = 'application/json'
-        data = json.dumps(body)
-    response = open_url(url, method=method, data=data, headers=headers, timeout=module.params['timeout'],
-                        validate_certs=True, ca_path=module.params['ca_path'],
-                        client_cert=module.params['client_cert'], client_key=module.params['client_key'])
-    return json.loads(response.read())
-
-
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
                            required_together=[('client_cert', 'client_key')])
-    errors = []
-    endpoint, current = None, None
-    for candidate in module.params['endpoints']:
-        try:
-            current = request(module, candidate.rstrip('/') + '/config')
-            endpoint = candidate
-            break
-        except Exception as error:  # pylint: disable=broad-except  # any failure: try the next member
-            errors.append('%s/config: %s' % (candidate.rstrip('/'), to_native(error)))
-    if endpoint is None:
-        module.fail_json(msg='no Patroni REST API answered: %s' % '; '.join(errors))
+    endpoint, current = ask_members(module, '/config')
     try:
         patch, changes = plan_config(current, module.params['settings'])
     except ValueError as error:
@@ -170,7 +145,8 @@ def main():
         }
     if patch and not module.check_mode:
         try:
-            result['config'] = request(module, endpoint.rstrip('/') + '/config', method='PATCH', body=patch)
+            result['config'] = request(module, endpoint.rstrip('/') + '/config', method='PATCH', body=patch,
+                                       credentials=(module.params['username'], module.params['password']))
         except Exception as error:  # pylint: disable=broad-except
             module.fail_json(msg='%s refused the change: %s' % (endpoint, to_native(error)), **result)
     module.exit_json(**result)
