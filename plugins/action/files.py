@@ -14,7 +14,7 @@ from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.plugins.action import ActionBase
 from ansible.template import trust_as_template
 
-from ansible_collections.groundwork.stack.plugins.plugin_utils import files as plan
+from ansible_collections.groundwork.stack.plugins.plugin_utils import files as plan, lowlevel
 
 
 class ActionModule(ActionBase):
@@ -75,16 +75,16 @@ class ActionModule(ActionBase):
 
         states = [None] * len(items)
         if items:
-            probe = self._low_level_execute_command(plan.probe_command(items), sudoable=True)
-            if probe.get('rc') == 0:
-                states = plan.parse_probe(to_text(probe.get('stdout', ''), errors='surrogate_or_strict'), len(items))
+            rc, stdout, _stderr = lowlevel.run(self, plan.probe_command(items))
+            if rc == 0:
+                states = plan.parse_probe(stdout, len(items))
 
         pending = []
         for index, item in enumerate(items):
             reason = plan.difference(item, states[index], plan.checksum(contents[index]) if index in contents else None)
             if reason is not None:
-                entry = dict((key, item.get(key)) for key in ('dest', 'state', 'owner', 'group', 'mode', 'validate',
-                                                             'force', 'secret'))
+                keys = ('dest', 'state', 'owner', 'group', 'mode', 'validate', 'force', 'secret')
+                entry = dict((key, item.get(key)) for key in keys)
                 entry['reason'] = reason
                 if index in contents:
                     entry['content'] = to_text(base64.b64encode(contents[index]))

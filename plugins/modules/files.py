@@ -15,7 +15,7 @@ description:
     their owner, group and mode, like M(ansible.builtin.template), M(ansible.builtin.copy) and
     M(ansible.builtin.file) together.
   - Templates are rendered on the controller, as M(ansible.builtin.template) does (the same search path,
-    C(trim_blocks), C(ansible_managed)), with the task's variables and the item's O(files[].vars).
+    C(trim_blocks), C(ansible_managed)), with the task's variables and the item's C(vars).
   - The state of every item is read with one shell command on the host (C(stat) and C(sha1sum), no Python).
     When every item is already as asked, that is all the task does. Otherwise the module runs, on the host,
     for the items that differ only, and compares them again itself before it changes anything.
