@@ -17,7 +17,7 @@ description:
     C(_lines), C(cmd); C(failed) on a non-zero exit). On a lab host that is about 50 ms where the module takes
     about 0.25 s; O(creates) and O(removes) are one C(test -e).
   - M(ansible.builtin.command) runs instead, with the task's own arguments, for any other option (C(chdir),
-    C(stdin), C(cmd) ...), an argument with C($) or a leading C(~) (the module expands those), a glob in
+    C(stdin), C(cmd) ...), an argument with C($) or a leading C(~) (the module expands those, unless O(expand_argument_vars=false)), a glob in
     O(creates) or O(removes), a task C(environment), or a privilege escalation with a password (the connection
     then uses a terminal, which mixes stderr into stdout).
   - Check mode is as in the module (skipped, or reported as it would run when O(creates) or O(removes) is given).
@@ -34,6 +34,10 @@ options:
   removes:
     description: An absolute path; when it does not exist, the command does not run.
     type: path
+  expand_argument_vars:
+    description: As M(ansible.builtin.command); with false, arguments with C($) or a leading C(~) run over the connection too.
+    type: bool
+    default: true
 attributes:
   check_mode:
     support: partial

@@ -273,7 +273,7 @@ def ensure_file(module, item, diffs):
         if item.get('validate'):
             rc, out, err = module.run_command(validate_argv(item['validate'], tmp))
             if rc != 0:
-                module.fail_json(msg='files: %s failed validation (%s): %s' % (dest, item['validate'], (err or out).strip()),
+                module.fail_json(msg='files: %s failed to validate (%s): %s' % (dest, item['validate'], (err or out).strip()),
                                  rc=rc, stdout=out, stderr=err)
         os.rename(tmp, dest)
         tmp = None

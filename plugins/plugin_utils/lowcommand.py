@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import shlex
 
-_OPTIONS = frozenset(('argv', 'creates', 'removes'))
+_OPTIONS = frozenset(('argv', 'creates', 'removes', 'expand_argument_vars'))
 
 
 def argv_of(args):
@@ -25,8 +25,14 @@ def argv_of(args):
     argv = args.get('argv')
     if not isinstance(argv, list) or not argv or not all(isinstance(arg, str) for arg in argv):
         return None
-    # The module expands ~ and $VARIABLES in each argument (expand_argument_vars); leave those to it.
-    if any('\0' in arg or '$' in arg or arg.startswith('~') for arg in argv):
+    if any('\0' in arg for arg in argv):
+        return None
+    # The module expands ~ and $VARIABLES in each argument unless expand_argument_vars is false; leave
+    # those to it.
+    expand = args.get('expand_argument_vars', True)
+    if expand not in (True, False):
+        return None
+    if expand and any('$' in arg or arg.startswith('~') for arg in argv):
         return None
     # creates/removes are globs to the module; a plain absolute path is one test -e.
     for key in ('creates', 'removes'):

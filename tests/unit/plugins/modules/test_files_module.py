@@ -89,7 +89,7 @@ def test_a_failed_validation_leaves_the_old_file(monkeypatch, tmp_path):
     dest = tmp_path / 'v'
     dest.write_text('good\n')
     result = run(monkeypatch, [{'dest': str(dest), 'content': b64('bad\n'), 'validate': 'grep -q good %s'}])
-    assert result['failed'] and 'failed validation' in result['msg'] and str(dest) in result['msg']
+    assert result['failed'] and 'failed to validate' in result['msg'] and str(dest) in result['msg']
     assert dest.read_text() == 'good\n'
     assert os.listdir(tmp_path) == ['v']
     ok = run(monkeypatch, [{'dest': str(dest), 'content': b64('still good\n'), 'validate': 'grep -q good %s'}])

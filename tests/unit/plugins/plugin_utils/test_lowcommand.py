@@ -23,6 +23,8 @@ from ansible_collections.groundwork.stack.plugins.plugin_utils import lowcommand
     ({'argv': 'a b'}, None),
     ({'argv': ['echo', '$HOME']}, None),
     ({'argv': ['ls', '~/x']}, None),
+    ({'argv': ['sh', '-c', 'echo $0'], 'expand_argument_vars': False}, ['sh', '-c', 'echo $0']),
+    ({'argv': ['sh', '-c', 'echo $0'], 'expand_argument_vars': 'no'}, None),
     ({'argv': ['a'], 'creates': '/etc/*.conf'}, None),
     ({'argv': ['a'], 'removes': 'relative'}, None),
     ({'argv': ['a', 1]}, None),
