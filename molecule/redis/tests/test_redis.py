@@ -125,6 +125,21 @@ def test_tls_client_trusting_the_ca_connects_and_authenticates(client, address):
     assert cli(client, 'CONFIG', 'GET', 'tls-port', user='admin', address=address).stdout.split() == ['tls-port', str(TLS_PORT)]
 
 
+def test_a_certificate_due_for_renewal_is_signed_anew(client):
+    """With a renewal window longer than the certificate's life (pki_cert_renew_days), the next converge signs
+    the replica's certificate anew (the signing module alone keeps a matching certificate whatever its dates),
+    restarts Redis with it, and clients still verify it against the CA."""
+    replica = lab_host('gw-mol-redis-2', sudo=True)
+    serial = 'openssl x509 -noout -serial -enddate -in /etc/ssl/groundwork-redis/redis.crt'
+    before = replica.check_output(serial)
+    rc, output, changed = run_playbook(CONVERGE, {'pki_cert_renew_days': 10000}, limit='gw-mol-redis-2')
+    assert rc == 0 and changed > 0, output[-3000:]
+    after = replica.check_output(serial)
+    assert after.splitlines()[0] != before.splitlines()[0], (before, after)
+    assert 'RUNNING HANDLER [groundwork.stack.redis : Restart redis]' in output
+    assert wait_for(lambda: cli(client, 'PING', user='app', address=REPLICA_IP).stdout.strip() == 'PONG', 30)
+
+
 @pytest.mark.parametrize('address', [PRIMARY_IP, REPLICA_IP])
 def test_plaintext_to_the_tls_port_fails(client, address):
     result = cli(client, 'PING', user='app', address=address, tls=())
