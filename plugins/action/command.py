@@ -17,9 +17,11 @@ class ActionModule(ActionBase):
     _supports_async = False
 
     def _shortcut_allowed(self):
-        # Task environment is applied by modules only; a become password makes the connection use a
-        # terminal, which merges stderr into stdout.
+        # Task environment is applied by modules only; a become password, or a connection that takes no
+        # input with a command, makes the connection use a terminal, which merges stderr into stdout.
         if self._task.environment and any(self._task.environment):
+            return False
+        if not lowlevel.separate_streams(self):
             return False
         become = getattr(self._connection, 'become', None)
         if self._play_context.become and become is not None:
@@ -45,6 +47,7 @@ class ActionModule(ActionBase):
             return result
         if args.get('creates') or args.get('removes'):
             rc, out, _err = self._run(lowcommand.guard_line(args))
+            # rc None (the connection failed) or another status: the module decides.
             if rc == 0 and out.strip() == 'skip':
                 path = args.get('creates') or args.get('removes')
                 why = 'exists' if args.get('creates') else 'does not exist'
@@ -63,5 +66,10 @@ class ActionModule(ActionBase):
                 result.update(skipped=True, changed=False, msg='Command would have run if not in check mode')
             return result
         rc, out, err = self._run(lowcommand.shell_line(argv))
+        if rc is None:
+            # The connection could not run it: the module runs it, and reports the connection's error.
+            result.update(self._execute_module(module_name='ansible.builtin.command', module_args=args,
+                                               task_vars=task_vars))
+            return result
         result.update(lowcommand.result_of(argv, rc, out, err))
         return result

@@ -20,6 +20,8 @@ description:
     C(stdin), C(cmd) ...), an argument with C($) or a leading C(~) (the module expands those, unless O(expand_argument_vars=false)), a glob in
     O(creates) or O(removes), a task C(environment), or a privilege escalation with a password (the connection
     then uses a terminal, which mixes stderr into stdout).
+  - An exit status of 255 comes back as 255 (over ssh it travels as 254 with a marker line, since Ansible's ssh
+    connection reads 255 as its own failure).
   - Check mode is as in the module (skipped, or reported as it would run when O(creates) or O(removes) is given).
     A read-only probe sets C(check_mode) false on the task, as with the module.
 options:

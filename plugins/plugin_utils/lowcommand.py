@@ -42,9 +42,17 @@ def argv_of(args):
     return argv
 
 
+# ssh exits 255 for its own errors, and Ansible's ssh connection reads an exit status of 255 as one: a program
+# that exits 255 (fail2ban-client without its server does) would look like an unreachable host. The line turns
+# that status into 254 with this marker on stderr, and result_of() turns it back.
+EXIT_255_MARKER = 'groundwork.stack.command: exit status 255'
+
+
 def shell_line(argv):
-    """The argv as one /bin/sh line: every argument quoted, none parsed."""
-    return ' '.join(shlex.quote(arg) for arg in argv)
+    """The argv as one /bin/sh line: every argument quoted, none parsed; exit status 255 passed as 254 plus a
+    marker line on stderr."""
+    return ('%s; gw_rc=$?; if [ "$gw_rc" -eq 255 ]; then echo %s >&2; gw_rc=254; fi; exit "$gw_rc"'
+            % (' '.join(shlex.quote(arg) for arg in argv), shlex.quote(EXIT_255_MARKER)))
 
 
 def guard_line(args):
@@ -61,6 +69,9 @@ def result_of(argv, rc, stdout, stderr):
     """The command module's result keys for a finished command (trailing newlines stripped, as it does)."""
     stdout = (stdout or '').rstrip('\r\n')
     stderr = (stderr or '').rstrip('\r\n')
+    if rc == 254 and stderr.endswith(EXIT_255_MARKER):
+        rc = 255
+        stderr = stderr[:-len(EXIT_255_MARKER)].rstrip('\r\n')
     result = {'cmd': list(argv), 'rc': rc, 'stdout': stdout, 'stderr': stderr,
               'stdout_lines': stdout.splitlines(), 'stderr_lines': stderr.splitlines(), 'changed': True}
     if rc != 0:

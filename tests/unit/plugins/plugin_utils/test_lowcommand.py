@@ -44,6 +44,15 @@ def test_shell_line_passes_every_argument_unparsed(tmp_path):
     assert not (tmp_path / 'pwned').exists()
 
 
+@pytest.mark.parametrize('status', [0, 1, 3, 254, 255])
+def test_every_exit_status_comes_back_as_it_was(status):
+    # 255 travels as 254 plus a marker (Ansible's ssh connection reads 255 as its own failure).
+    out = sh('{ %s\n} </dev/null' % lowcommand.shell_line(['sh', '-c', 'echo err >&2; exit %d' % status]))
+    assert out.returncode == (254 if status == 255 else status)
+    result = lowcommand.result_of(['x'], out.returncode, out.stdout, out.stderr)
+    assert result['rc'] == status and result['stderr'] == 'err'
+
+
 def test_guard_line(tmp_path):
     there = str(tmp_path / "it's here")
     open(there, 'w').close()
