@@ -32,6 +32,10 @@ class ActionModule(ActionBase):
                 return False
         return True
 
+    def _module(self, args, task_vars):
+        # The module with the task's own arguments, exactly as if the task had called it.
+        return self._execute_module(module_name='ansible.builtin.command', module_args=args, task_vars=task_vars)
+
     def _run(self, line):
         return lowlevel.run(self, line)
 
@@ -41,9 +45,7 @@ class ActionModule(ActionBase):
         args = dict(self._task.args)
         argv = lowcommand.argv_of(args)
         if argv is None or not self._shortcut_allowed():
-            # The module with the task's own arguments, exactly as if the task had called it.
-            result.update(self._execute_module(module_name='ansible.builtin.command', module_args=args,
-                                               task_vars=task_vars))
+            result.update(self._module(args, task_vars))
             return result
         if args.get('creates') or args.get('removes'):
             rc, out, _err = self._run(lowcommand.guard_line(args))
@@ -55,8 +57,7 @@ class ActionModule(ActionBase):
                               stderr='', msg="Did not run command since '%s' %s" % (path, why))
                 return result
             if rc != 0:
-                result.update(self._execute_module(module_name='ansible.builtin.command', module_args=args,
-                                                   task_vars=task_vars))
+                result.update(self._module(args, task_vars))
                 return result
         if self._task.check_mode:
             # As the module: with creates/removes it would run (changed); without, it is skipped.
@@ -68,8 +69,7 @@ class ActionModule(ActionBase):
         rc, out, err = self._run(lowcommand.shell_line(argv))
         if rc is None:
             # The connection could not run it: the module runs it, and reports the connection's error.
-            result.update(self._execute_module(module_name='ansible.builtin.command', module_args=args,
-                                               task_vars=task_vars))
+            result.update(self._module(args, task_vars))
             return result
         result.update(lowcommand.result_of(argv, rc, out, err))
         return result

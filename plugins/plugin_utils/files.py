@@ -18,11 +18,11 @@ import hashlib
 import re
 import shlex
 
+from ansible_collections.groundwork.stack.plugins.plugin_utils import lowlevel
+
 STATES = ('file', 'directory', 'absent')
 SOURCES = ('template', 'src', 'content')
 ITEM_KEYS = frozenset(SOURCES + ('dest', 'state', 'owner', 'group', 'mode', 'validate', 'force', 'secret', 'vars', 'when'))
-_TRUE = ('true', 'yes', 'on', '1')
-_FALSE = ('false', 'no', 'off', '0')
 DEFAULT_KEYS = frozenset(('owner', 'group', 'mode', 'secret'))
 
 _OCTAL = re.compile(r'^0?[0-7]{3,4}$')
@@ -95,11 +95,9 @@ def normalize(items, defaults=None):
             raise ItemError('%s: validate must contain %%s (the candidate file)' % where)
         if item.get('vars') is not None and 'template' not in item:
             raise ItemError('%s: vars are for templates only' % where)
-        when = item.get('when', True)
-        if isinstance(when, str) and when.strip().lower() in _TRUE + _FALSE:
-            when = when.strip().lower() in _TRUE
-        if not isinstance(when, bool):
-            raise ItemError('%s: when must be a boolean, got %r' % (where, when))
+        when = lowlevel.flag(item.get('when', True))
+        if when is None:
+            raise ItemError('%s: when must be a boolean, got %r' % (where, item.get('when')))
         if not when:
             continue
         if str(item['dest']) in seen:

@@ -15,16 +15,9 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.groundwork.stack.plugins.plugin_utils import lowlevel
+
 _OPTIONS = frozenset(('path', 'regexp', 'line', 'state', 'firstmatch', 'insertafter', 'insertbefore', 'validate'))
-_TRUE = ('true', 'yes', 'on', '1')
-_FALSE = ('false', 'no', 'off', '0')
-
-
-def _bool(value):
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    return True if text in _TRUE else False if text in _FALSE else None
 
 
 def shortcut_args(args):
@@ -47,7 +40,7 @@ def shortcut_args(args):
         return None
     if state == 'absent' and regexp is None and line is None:
         return None
-    firstmatch = _bool(args.get('firstmatch', False))
+    firstmatch = lowlevel.flag(args.get('firstmatch', False))
     if firstmatch is None:
         return None
     try:

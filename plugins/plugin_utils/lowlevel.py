@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
+from ansible.module_utils.parsing.convert_bool import boolean
 
 
 def separate_streams(action):
@@ -35,3 +36,12 @@ def run(action, line):
         return None, '', ''
     return (out.get('rc'), to_text(out.get('stdout', ''), errors='surrogate_or_replace'),
             to_text(out.get('stderr', ''), errors='surrogate_or_replace'))
+
+
+def flag(value):
+    """A task argument read as a boolean the way Ansible reads one (True, False), or None when it is not one:
+    the shortcuts then leave the decision to the module."""
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        return None

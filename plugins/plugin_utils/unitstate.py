@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import shlex
 
-_TRUE = ('true', 'yes', 'on', '1')
-_FALSE = ('false', 'no', 'off', '0')
+from ansible_collections.groundwork.stack.plugins.plugin_utils import lowlevel
+
 
 # The options the shortcut understands; with any other one (or another value), the module decides.
 _OPTIONS = frozenset(('name', 'state', 'enabled', 'daemon_reload', 'scope', 'no_block'))
@@ -23,17 +23,6 @@ _OPTIONS = frozenset(('name', 'state', 'enabled', 'daemon_reload', 'scope', 'no_
 # "systemctl is-active" answers for a unit the module counts as running (its ActiveState check).
 _RUNNING = ('active', 'activating', 'reloading')
 _STOPPED = ('inactive', 'failed')
-
-
-def _bool(value):
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    return None
 
 
 def wanted(args):
@@ -46,9 +35,9 @@ def wanted(args):
         return None
     if args.get('scope') not in (None, 'system'):
         return None
-    if args.get('daemon_reload') is not None and _bool(args['daemon_reload']) is not False:
+    if args.get('daemon_reload') is not None and lowlevel.flag(args['daemon_reload']) is not False:
         return None
-    if args.get('no_block') is not None and _bool(args['no_block']) is None:
+    if args.get('no_block') is not None and lowlevel.flag(args['no_block']) is None:
         return None
     state = args.get('state')
     if state not in (None, 'started', 'stopped'):
@@ -56,7 +45,7 @@ def wanted(args):
     running = None if state is None else state == 'started'
     enabled = None
     if args.get('enabled') is not None:
-        enabled = _bool(args['enabled'])
+        enabled = lowlevel.flag(args['enabled'])
         if enabled is None:
             return None
     if running is None and enabled is None:
