@@ -44,9 +44,16 @@ def services(hostvars, groups, defaults, has_backup_host):
             out.append('%s-exporter:%s' % (kind, var('monitoring_%s_exporter_port' % kind)))
 
     exporter('node')
+    patroni = hostvars.get('postgresql_ha_mode', defaults.get('postgresql_ha_mode')) == 'patroni'
+    if patroni and 'dcs' in groups:
+        out.append('etcd:%s,%s' % (var('etcd_client_port'), var('etcd_peer_port')))
     if 'postgres' in groups:
+        if patroni:
+            out.append('patroni:%s' % var('patroni_restapi_port'))
         out.append('postgresql:%s' % var('postgresql_port'))
         exporter('postgres')
+    if patroni and 'haproxy' in groups:
+        out.append('haproxy:%s(leader),%s(replicas)' % (var('haproxy_rw_port'), var('haproxy_ro_port')))
     if truthy(hostvars.get('groundwork_backups', True)):
         if 'backup' in groups:
             out.append('pgbackrest (repository, backup timers)')

@@ -38,7 +38,7 @@ tar -tzf "$tarball" > "$work/listing.txt"
 files=$(grep -vc '/$' "$work/listing.txt")
 sed -e 's|^\./||' -e 's|/$||' "$work/listing.txt" | sort > "$work/contents.txt"
 for dev_only in .lab .venv .collections .ansible .ci molecule lab tests/output .pytest_cache pytest.ini \
-    ansible.cfg site.yml bench inventories/lab inventories/lab-ha .yamllint .ansible-lint tests/sanity.sh; do
+    ansible.cfg site.yml bench inventories/lab inventories/lab-ha inventories/lab-patroni .yamllint .ansible-lint tests/sanity.sh; do
   if grep -qE "^${dev_only//./\\.}(/|$)" "$work/contents.txt"; then
     fail "tarball contains dev-only path $dev_only (add it to build_ignore in galaxy.yml)"
   fi
@@ -47,7 +47,7 @@ if grep -qE '(^|/)__pycache__(/|$)|\.pyc$' "$work/contents.txt"; then
   fail "tarball contains Python byte code"
 fi
 for wanted in MANIFEST.json FILES.json meta/runtime.yml roles/base/meta/argument_specs.yml roles/base/defaults/main.yml \
-    playbooks/site.yml plugins/test/timezone.py plugins/plugin_utils/timezone.py; do
+    playbooks/site.yml playbooks/shared/database.yml plugins/test/timezone.py plugins/plugin_utils/timezone.py; do
   grep -qxF "$wanted" "$work/contents.txt" || fail "tarball lacks $wanted"
 done
 

@@ -130,3 +130,43 @@ def test_a_local_repository_with_replicas_is_refused():
     found = [line for line in lines if re.search(rule, line)]
     assert len(found) == 1, lines
     assert not re.search(r'changed=[1-9]', output)
+
+
+LAB_PATRONI = os.path.join(ROOT, 'inventories', 'lab-patroni')
+
+
+def test_the_patroni_mode_inputs_are_checked_each_on_its_own_line():
+    """postgresql_ha_mode: patroni adds the etcd, patroni and haproxy roles' checks to their hosts, and the
+    mode's own rules: an odd number of etcd members, the secrets, no pgBackRest under Patroni yet."""
+    rc, output = preflight({'patroni_dcs_group': 'postgres_replica', 'patroni_restapi_password': '',
+                            'patroni_profile': 'slow', 'groundwork_backups': True, 'etcd_peer_port': 'x'},
+                           inventory=LAB_PATRONI)
+    assert rc != 0
+    lines = problems(output, host='gw-pg1')
+    for rule in (r'^postgresql: postgresql_ha_mode: patroni needs an inventory group dcs .*odd number',
+                 r'^patroni: patroni_dcs_group: an inventory group with an odd number of hosts',
+                 r'^patroni: patroni_restapi_password: required',
+                 r'^patroni: value of patroni_profile must be one of',
+                 r'^pgbackrest: postgresql_ha_mode: streaming while pgBackRest is applied',
+                 r'^etcd: etcd_peer_port: a port number'):
+        found = [line for line in lines if re.search(rule, line)]
+        assert len(found) == 1, (rule, lines)
+    # The app host: HAProxy's input is checked there (and PgBouncer's route follows the mode).
+    rc, output = preflight({'haproxy_rw_port': 'abc'}, inventory=LAB_PATRONI)
+    assert rc != 0
+    assert [line for line in problems(output, host='gw-pgapp1') if line.startswith('haproxy: haproxy_rw_port')]
+
+
+def test_a_streaming_mode_day2_playbook_is_refused_under_patroni_before_any_host_is_contacted():
+    """failover.yml and the others promote and clone by themselves: under Patroni they would fight it. The
+    refusal is the first task (an assert on the controller), so the lab's hosts need not even exist."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'), ANSIBLE_NOCOLOR='1',
+               ANSIBLE_FORCE_COLOR='0')
+    for playbook in ('failover.yml', 'switchover.yml', 'rebuild_host.yml'):
+        proc = subprocess.run(['ansible-playbook', '-i', LAB_PATRONI, os.path.join(ROOT, 'playbooks', playbook),
+                               '-e', 'switchover_target=gw-pg2 rebuild_host=gw-pg2'],
+                              capture_output=True, text=True, cwd=ROOT, timeout=300, check=False, env=env)
+        output = proc.stdout + proc.stderr
+        assert proc.returncode != 0, output[-3000:]
+        assert '%s works in the streaming mode only' % playbook in output, output[-3000:]
+        assert 'unreachable=1' not in output and 'UNREACHABLE' not in output, output[-3000:]

@@ -14,6 +14,7 @@
    (HAProxy's read-write port behind it), with an unchanged DSN: with the fast profile in etcd, a new leader
    takes writes in under 30 s (the lost leader's lock lives for its TTL, 20 s, Patroni's minimum), and no
    acknowledged write is lost (quorum commit, ANY 1).
+   playbooks/topology.yml then names the new leader (the lost one unreachable).
 7. The old leader comes back and rejoins as a replica, with no manual step.
 """
 
@@ -33,6 +34,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared')
 from labtest import assert_reported, lab_host, podman, run_playbook, wait_until  # noqa: E402  pylint: disable=wrong-import-position
 
 CONVERGE = os.path.join(os.path.dirname(__file__), '..', 'converge.yml')
+TOPOLOGY_PROBE = os.path.join(os.path.dirname(__file__), '..', 'topology-probe.yml')
 MEMBERS = {'gw-mol-ha-db1': '10.213.23.11', 'gw-mol-ha-db2': '10.213.23.12', 'gw-mol-ha-db3': '10.213.23.13'}
 CA = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), 'pki', 'groundwork-ca.crt')
 APP = 'gw-mol-ha-app'
@@ -309,6 +311,11 @@ def test_leader_lost_new_leader_takes_writes_in_under_30_s_and_nothing_acknowled
         # login (server_login_retry 2 s after a failed one). 30 s would be the default profile's TTL alone;
         # measured figures are in docs/patroni.md.
         assert rto < 30, rto
+        # playbooks/topology.yml (site.yml's and the day-2 playbooks' first play) names the new leader,
+        # asked of the members that answer, the lost one among them unreachable.
+        rc, output, _changed = run_playbook(TOPOLOGY_PROBE)
+        assert rc == 0, output[-3000:]
+        assert 'PRIMARY=%s GROUPS=%s' % (new, new) in output, output[-3000:]
     finally:
         host.run('touch /run/drill/stop')
         podman('start', old)
