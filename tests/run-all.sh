@@ -74,7 +74,7 @@ static_checks() {
 mkdir -p tests/output
 static_tsv=tests/output/static.tsv
 rm -f "$static_tsv"
-stage "lab images + apt cache" bash -c 'lab/apt-cache.sh start && lab/image.sh && lab/image.sh trixie pg'
+stage "lab images + apt cache" bash -c 'lab/apt-cache.sh start && lab/image.sh && lab/image.sh trixie pg && lab/image.sh trixie ha'
 
 if [ $# -gt 0 ]; then
   scenarios=("$@")

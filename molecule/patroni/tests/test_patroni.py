@@ -16,6 +16,11 @@
    acknowledged write is lost (quorum commit, ANY 1).
    playbooks/topology.yml then names the new leader (the lost one unreachable).
 7. The old leader comes back and rejoins as a replica, with no manual step.
+8. Leader partitioned from etcd and the replicas (a blackhole route to each of the other members in its network
+   namespace), the app host still reaching it, under continuous writes: it demotes itself within the TTL, the
+   majority elects a new leader that takes writes through the same DSN, no write is acknowledged by the old
+   leader after the partition nor by two leaders at once, and once the partition heals the old leader rejoins
+   on the new timeline holding the same rows.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import ssl
+import subprocess
 import sys
 import time
 import urllib.error
@@ -75,8 +81,11 @@ def rest(address, path, method='GET', auth=None):
         return error.code, error.read().decode()
 
 
-def cluster(skip=()):
-    for name, address in MEMBERS.items():
+def cluster(skip=(), first=None):
+    """The cluster as the first member that answers sees it (``first`` asked before the others: a member just
+    back from a partition may still answer with what it saw before it)."""
+    for name in sorted(MEMBERS, key=lambda member: member != first):
+        address = MEMBERS[name]
         if name in skip:
             continue
         try:
@@ -88,13 +97,13 @@ def cluster(skip=()):
     raise AssertionError('no member answered /cluster')
 
 
-def leader(skip=()):
-    leaders = [m['name'] for m in cluster(skip) if m['role'] == 'leader' and m['state'] == 'running']
+def leader(skip=(), first=None):
+    leaders = [m['name'] for m in cluster(skip, first) if m['role'] == 'leader' and m['state'] == 'running']
     return leaders[0] if len(leaders) == 1 else None
 
 
-def healthy(skip=()):
-    members = cluster(skip)
+def healthy(skip=(), first=None):
+    members = cluster(skip, first)
     return (len([m for m in members if m['role'] == 'leader' and m['state'] == 'running']) == 1
             and all(m['state'] == 'streaming' for m in members if m['role'] != 'leader')
             and len(members) == len(MEMBERS) - len(skip))
@@ -320,9 +329,79 @@ def test_leader_lost_new_leader_takes_writes_in_under_30_s_and_nothing_acknowled
         host.run('touch /run/drill/stop')
         podman('start', old)
     # 7. The old leader rejoins as a replica of the new one by itself (pg_rewind if its WAL diverged).
-    assert wait_until(healthy, timeout=120), cluster()
-    rejoined = next(m for m in cluster() if m['name'] == old)
+    assert wait_until(lambda: healthy(first=new), timeout=120), cluster(first=new)
+    rejoined = next(m for m in cluster(first=new) if m['name'] == old)
     assert rejoined['role'] != 'leader' and rejoined['state'] == 'streaming', rejoined
     # It holds what the leader holds: every write stored before, none lost by the rewind.
     count = 'SELECT count(*) FROM drill'
     assert psql(old, count, dbname='app') == psql(leader(), count, dbname='app') == str(len(stored))
+
+
+def _local_role(name):
+    """pg_is_in_recovery() of the member's PostgreSQL on its own socket: 'f' (primary), 't', or '' (refused)."""
+    try:
+        return podman('exec', name, 'runuser', '-u', 'postgres', '--', 'psql', '-X', '-A', '-t', '-c',
+                      'SELECT pg_is_in_recovery()').stdout.strip()
+    except subprocess.CalledProcessError:
+        return ''
+
+
+def _blackhole(name, addresses, action):
+    """Add or delete a blackhole route to each address in the network namespace of the container ``name``."""
+    pid = podman('inspect', '-f', '{{.State.Pid}}', name).stdout.strip()
+    for address in addresses:
+        subprocess.run(['nsenter', '--net', '-t', pid, 'ip', 'route', action, 'blackhole', address + '/32'],
+                       check=action == 'add', capture_output=True, timeout=30)
+
+
+def test_leader_partitioned_demotes_itself_and_no_write_is_acknowledged_by_two_leaders():
+    assert wait_until(healthy, timeout=120), cluster()
+    old = leader()
+    # Cut off from the other members: their etcd members (its own is then a minority of one) and their
+    # PostgreSQL. The app host (HAProxy, PgBouncer, the writer) and the controller still reach it.
+    peers = [address for name, address in MEMBERS.items() if name != old]
+    host = start_writer()
+    cut_at = time.time()
+    _blackhole(old, peers, 'add')
+    new = None
+    try:
+        # It cannot renew its lock in etcd: it demotes itself, and its PostgreSQL stops being a read-write
+        # primary (asked on its own socket: shutting down, then in recovery).
+        assert wait_until(lambda: _local_role(old) != 'f', timeout=40, step=0.5)
+        demoted = time.time() - cut_at
+        # The majority elects a new leader once the old lock's TTL has run out; it takes writes through the
+        # same DSN (PgBouncer -> HAProxy's read-write port).
+        assert wait_until(lambda: leader(skip=(old,)) not in (None, old), timeout=60), cluster(skip=(old,))
+        new = leader(skip=(old,))
+        assert wait_until(lambda: len([t for _i, t, server in acked(host)
+                                       if server == MEMBERS[new] and t > cut_at]) > 10, timeout=60)
+    finally:
+        _blackhole(old, peers, 'del')
+        stop_writer(host)
+    writes = acked(host)
+    by_old = [t for _i, t, server in writes if server == MEMBERS[old]]
+    by_new = [t for _i, t, server in writes if server == MEMBERS[new] and t > cut_at]
+    # Quorum commit (ANY 1): a commit on the cut-off leader waits for a replica that cannot answer, so it
+    # acknowledges nothing after the cut (the writer logs an acknowledgement a moment after the server sent
+    # it: 1 s of slack for the writes on their way at the cut).
+    late = [t - cut_at for t in by_old if t > cut_at + 1]
+    print('\nDRILL leader partitioned: %s cut off, demoted %.1f s after the cut (TTL 20 s); %s leads, first '
+          'write %.1f s after the cut; %d writes acknowledged by the old leader after the cut'
+          % (old, demoted, new, min(by_new) - cut_at, len(late)))
+    assert demoted < 20, demoted
+    assert not late, late
+    # No write acknowledged by two leaders: every acknowledgement of the old one precedes the new one's first.
+    assert max(by_old) < min(by_new), (max(by_old) - cut_at, min(by_new) - cut_at)
+    # Healed, the old leader rejoins as a replica of the new one on its timeline, with the same rows, and
+    # every acknowledged write is there.
+    assert wait_until(lambda: healthy(first=new), timeout=120), cluster(first=new)
+    members = {m['name']: m for m in cluster(first=new)}
+    assert members[old]['role'] != 'leader' and members[old]['state'] == 'streaming', members[old]
+    # The old leader's own view has caught up too.
+    assert wait_until(lambda: leader(first=old) == new, timeout=30), cluster(first=old)
+    assert members[old]['timeline'] == members[new]['timeline'], members
+    acknowledged = {i for i, _t, _s in writes}
+    stored = {int(v) for v in psql(new, 'SELECT id FROM drill', dbname='app').split()}
+    assert not acknowledged - stored, sorted(acknowledged - stored)[:20]
+    count = 'SELECT count(*) FROM drill'
+    assert wait_until(lambda: psql(old, count, dbname='app') == str(len(stored)), timeout=30)
