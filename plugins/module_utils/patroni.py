@@ -163,3 +163,56 @@ def restart_parameters(changes):
     prefix = 'postgresql.parameters.'
     return sorted(c['setting'][len(prefix):] for c in changes
                   if c['setting'].startswith(prefix) and c['setting'][len(prefix):] in POSTMASTER_PARAMETERS)
+
+
+def leader_change_plan(summary, action, candidate=None):
+    """What groundwork.stack.patroni_leader does, from a summarize_cluster() result.
+
+    action: 'switchover' (a running leader hands over to ``candidate``: a planned change) or 'failover'
+    (only when no leader runs: Patroni has not failed over by itself, for example in maintenance mode).
+    Returns {'change': bool, 'leader': the running leader or None, 'candidate': the member to lead,
+    'message': what is done and why}. Raises ValueError, with the reason, for a request that cannot be met.
+    """
+    members = dict((m['name'], m) for m in summary['members'])
+    leader = summary['leader']
+    if candidate is not None and candidate not in members:
+        raise ValueError('%s is not a member of the cluster (members: %s)' % (candidate, ', '.join(sorted(members))))
+    if action == 'switchover':
+        if candidate is None:
+            raise ValueError('a switchover needs a candidate')
+        if leader is None:
+            raise ValueError('no running leader to hand over from (%s); a lost leader needs a failover'
+                             % '; '.join(summary['problems']))
+        if candidate == leader:
+            return {'change': False, 'leader': leader, 'candidate': candidate,
+                    'message': '%s leads already' % candidate}
+        member = members[candidate]
+        if member['state'] != 'streaming':
+            raise ValueError('%s is %s, not streaming from the leader %s' % (candidate, member['state'], leader))
+        if member['timeline'] is not None and summary['timeline'] is not None \
+                and member['timeline'] != summary['timeline']:
+            raise ValueError('%s is on timeline %s, the leader %s on %s'
+                             % (candidate, member['timeline'], leader, summary['timeline']))
+        if member['tags'].get('nofailover'):
+            raise ValueError('%s is tagged nofailover' % candidate)
+        return {'change': True, 'leader': leader, 'candidate': candidate,
+                'message': 'switch over from %s to %s' % (leader, candidate)}
+    if action != 'failover':
+        raise ValueError('unknown action %r' % action)
+    if leader is not None:
+        return {'change': False, 'leader': leader, 'candidate': leader,
+                'message': '%s leads: Patroni has failed over already or had no need to; nothing forced' % leader}
+    eligible = [m for m in summary['members']
+                if m['state'] in ('running', 'streaming') and not m['tags'].get('nofailover')]
+    if candidate is None:
+        if not eligible:
+            raise ValueError('no member can take over: %s' % '; '.join(summary['problems']))
+        # The most advanced replica: the least lag (unknown lag last), then the name.
+        eligible.sort(key=lambda m: (m['lag_bytes'] is None, m['lag_bytes'] or 0, m['name']))
+        candidate = eligible[0]['name']
+    elif members[candidate] not in eligible:
+        raise ValueError('%s is %s%s: it cannot take over' % (
+            candidate, members[candidate]['state'],
+            ', tagged nofailover' if members[candidate]['tags'].get('nofailover') else ''))
+    return {'change': True, 'leader': None, 'candidate': candidate,
+            'message': 'no leader runs (%s): fail over to %s' % ('; '.join(summary['problems']), candidate)}

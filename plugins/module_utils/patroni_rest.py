@@ -13,8 +13,9 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.urls import open_url
 
 
-def request(module, url, method='GET', body=None, credentials=None):
-    """One call; ``credentials`` (user, password) go as HTTP basic authentication. Returns the decoded JSON."""
+def request(module, url, method='GET', body=None, credentials=None, raw=False):
+    """One call; ``credentials`` (user, password) go as HTTP basic authentication. Returns the decoded JSON, or
+    the text with ``raw`` (Patroni answers a switchover in words)."""
     headers = {}
     data = None
     if credentials:
@@ -25,12 +26,24 @@ def request(module, url, method='GET', body=None, credentials=None):
     response = open_url(url, method=method, data=data, headers=headers, timeout=module.params['timeout'],
                         validate_certs=True, ca_path=module.params['ca_path'],
                         client_cert=module.params['client_cert'], client_key=module.params['client_key'])
-    return json.loads(response.read())
+    text = response.read()
+    return to_native(text) if raw else json.loads(text)
 
 
-def ask_members(module, path):
-    """GET ``path`` from the first member of module.params['endpoints'] that answers: (endpoint, document).
-    Fails the module, naming every URL tried and why, when none does."""
+def error_text(error):
+    """An error of request() in words, with the body Patroni sent along an HTTP error (its reason)."""
+    reason = ''
+    if getattr(error, 'code', None) is not None and hasattr(error, 'read'):
+        try:
+            reason = to_native(error.read()).strip()
+        except Exception:  # pylint: disable=broad-except  # the body is a bonus
+            reason = ''
+    return to_native(error) + (' (%s)' % reason if reason else '')
+
+
+def first_answer(module, path):
+    """GET ``path`` from the first member of module.params['endpoints'] that answers: (endpoint, document), or
+    (None, the errors of every URL tried)."""
     errors = []
     for endpoint in module.params['endpoints']:
         url = endpoint.rstrip('/') + path
@@ -38,5 +51,13 @@ def ask_members(module, path):
             return endpoint, request(module, url)
         except Exception as error:  # pylint: disable=broad-except  # any failure: try the next member
             errors.append('%s: %s' % (url, to_native(error)))
-    module.fail_json(msg='no Patroni REST API answered: %s' % '; '.join(errors))
-    return None, None
+    return None, errors
+
+
+def ask_members(module, path):
+    """GET ``path`` from the first member of module.params['endpoints'] that answers: (endpoint, document).
+    Fails the module, naming every URL tried and why, when none does."""
+    endpoint, answer = first_answer(module, path)
+    if endpoint is None:
+        module.fail_json(msg='no Patroni REST API answered: %s' % '; '.join(answer))
+    return endpoint, answer

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.groundwork.stack.plugins.module_utils.patroni import (
+    leader_change_plan,
     parse_lag,
     plan_config,
     restart_parameters,
@@ -140,3 +141,62 @@ def test_a_mapping_where_patroni_holds_a_value():
 def test_settings_must_be_a_mapping():
     with pytest.raises(ValueError):
         plan_config(CONFIG, ['ttl'])
+
+
+# groundwork.stack.patroni_leader's decision (switchover.yml and failover.yml in the Patroni mode).
+
+def _summary(*members):
+    return summarize_cluster({'scope': 'groundwork', 'members': list(members)})
+
+
+def test_a_switchover_to_a_streaming_replica():
+    plan = leader_change_plan(summarize_cluster(HEALTHY), 'switchover', 'db2')
+    assert plan == {'change': True, 'leader': 'db1', 'candidate': 'db2', 'message': 'switch over from db1 to db2'}
+
+
+def test_a_switchover_to_the_leader_changes_nothing():
+    plan = leader_change_plan(summarize_cluster(HEALTHY), 'switchover', 'db1')
+    assert not plan['change'] and plan['message'] == 'db1 leads already'
+
+
+@pytest.mark.parametrize('members, candidate, reason', [
+    ([member('db1', 'leader', 'running'), member('db2', 'replica', 'streaming')], 'db9',
+     'db9 is not a member of the cluster (members: db1, db2)'),
+    ([member('db1', 'leader', 'running'), member('db2', 'replica', 'starting')], 'db2',
+     'db2 is starting, not streaming from the leader db1'),
+    ([member('db1', 'leader', 'running', timeline=4), member('db2', 'replica', 'streaming', timeline=3)], 'db2',
+     'db2 is on timeline 3, the leader db1 on 4'),
+    ([member('db1', 'leader', 'running'), member('db2', 'replica', 'streaming', tags={'nofailover': True})], 'db2',
+     'db2 is tagged nofailover'),
+    ([member('db1', 'replica', 'stopped'), member('db2', 'replica', 'streaming')], 'db2',
+     'no running leader to hand over from (no leader; db1 is stopped, not streaming); a lost leader needs a failover'),
+])
+def test_a_switchover_that_cannot_be_met_says_why(members, candidate, reason):
+    with pytest.raises(ValueError) as error:
+        leader_change_plan(_summary(*members), 'switchover', candidate)
+    assert str(error.value) == reason
+
+
+def test_a_failover_with_a_running_leader_forces_nothing():
+    plan = leader_change_plan(summarize_cluster(HEALTHY), 'failover')
+    assert not plan['change'] and plan['candidate'] == 'db1'
+    assert plan['message'] == 'db1 leads: Patroni has failed over already or had no need to; nothing forced'
+
+
+def test_a_failover_without_a_leader_picks_the_least_lagging_member_that_may_lead():
+    summary = _summary(member('db1', 'replica', 'stopped'), member('db2', 'replica', 'running', lag=8192),
+                       member('db3', 'replica', 'running', lag=4096, tags={'nofailover': True}),
+                       member('db4', 'replica', 'running', lag=16384))
+    plan = leader_change_plan(summary, 'failover')
+    assert plan['change'] and plan['candidate'] == 'db2' and plan['leader'] is None
+    assert plan['message'].startswith('no leader runs (no leader; ') and plan['message'].endswith('fail over to db2')
+    assert leader_change_plan(summary, 'failover', 'db4')['candidate'] == 'db4'
+    with pytest.raises(ValueError, match='^db1 is stopped: it cannot take over$'):
+        leader_change_plan(summary, 'failover', 'db1')
+    with pytest.raises(ValueError, match='^db3 is running, tagged nofailover: it cannot take over$'):
+        leader_change_plan(summary, 'failover', 'db3')
+
+
+def test_a_failover_with_no_member_able_to_lead_says_why():
+    with pytest.raises(ValueError, match='^no member can take over: no leader'):
+        leader_change_plan(_summary(member('db1', 'replica', 'stopped')), 'failover')

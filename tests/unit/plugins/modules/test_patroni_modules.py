@@ -6,6 +6,8 @@ specs against their documentation.
 
 * patroni_cluster_info: the first endpoint refuses, the module asks the next; none answers, it names them all.
 * patroni_config: a PATCH only when a setting differs, never in check mode, with the password.
+* patroni_leader: a switchover sent once to the leader's API with the password, then nothing while the candidate
+  leads; Patroni's refusal passed on with its reason; a failover forced only when no leader runs.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import yaml
 
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.groundwork.stack.plugins.modules import patroni_cluster_info, patroni_config
+from ansible_collections.groundwork.stack.plugins.modules import patroni_cluster_info, patroni_config, patroni_leader
 
 CLUSTER = {'scope': 'groundwork', 'members': [
     {'name': 'db1', 'role': 'leader', 'state': 'running', 'host': '10.0.0.11', 'port': 5432, 'timeline': 2},
@@ -36,7 +38,7 @@ class Exit(Exception):
     pass
 
 
-@pytest.mark.parametrize('module', [patroni_cluster_info, patroni_config])
+@pytest.mark.parametrize('module', [patroni_cluster_info, patroni_config, patroni_leader])
 def test_argument_spec_matches_documentation(module):
     spec = module.argument_spec()
     documented = yaml.safe_load(module.DOCUMENTATION)['options']
@@ -47,8 +49,9 @@ def test_argument_spec_matches_documentation(module):
         assert documented[name].get('required', False) == option.get('required', False), name
 
 
-def test_the_password_stays_out_of_logs():
-    assert patroni_config.argument_spec()['password']['no_log'] is True
+@pytest.mark.parametrize('module', [patroni_config, patroni_leader])
+def test_the_password_stays_out_of_logs(module):
+    assert module.argument_spec()['password']['no_log'] is True
 
 
 @pytest.fixture(name='rest_api')
@@ -145,3 +148,85 @@ def test_config_in_check_mode_sends_nothing_and_shows_the_diff(monkeypatch, rest
                                                'password': 'x', '_ansible_check_mode': True, '_ansible_diff': True})
     assert result['changed'] and rest_api['patches'] == []
     assert result['diff'] == {'before': 'loop_wait: 2\n', 'after': 'loop_wait: 10\n'}
+
+
+@pytest.fixture(name='members')
+def fixture_members():
+    """A member's REST API with a cluster that changes: POST /switchover and /failover move the leader (or are
+    refused with 412 and Patroni's words when state['refuse'] is set)."""
+    state = {'posts': [], 'auth': [], 'refuse': None,
+             'cluster': {'scope': 'groundwork', 'members': [
+                 {'name': 'db1', 'role': 'leader', 'state': 'running', 'timeline': 2},
+                 {'name': 'db2', 'role': 'quorum_standby', 'state': 'streaming', 'timeline': 2, 'lag': 0},
+                 {'name': 'db3', 'role': 'replica', 'state': 'streaming', 'timeline': 2, 'lag': 4096}]}}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _answer(self, status, text):
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(text.encode())
+
+        def do_GET(self):  # noqa: N802
+            self._answer(200, json.dumps(state['cluster']))
+
+        def do_POST(self):  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers['Content-Length'])))
+            state['posts'].append((self.path, body))
+            state['auth'].append(self.headers.get('Authorization'))
+            if state['refuse']:
+                self._answer(412, state['refuse'])
+                return
+            for member in state['cluster']['members']:
+                member['role'] = 'leader' if member['name'] == body['candidate'] else 'replica'
+                member['state'] = 'running' if member['name'] == body['candidate'] else 'streaming'
+                member['timeline'] = 3
+            self._answer(200, 'Successfully switched over to "%s"' % body['candidate'])
+
+        def log_message(self, *args):  # pylint: disable=arguments-differ
+            pass
+
+    server = http.server.HTTPServer(('127.0.0.1', 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    state['url'] = 'http://127.0.0.1:%d' % server.server_address[1]
+    for member in state['cluster']['members']:
+        member['api_url'] = state['url'] + '/patroni'
+    yield state
+    server.shutdown()
+
+
+def test_leader_switches_over_once_with_the_password(monkeypatch, members):
+    args = {'endpoints': [members['url']], 'action': 'switchover', 'candidate': 'db2', 'password': 'p', 'wait': 10}
+    result = run(monkeypatch, patroni_leader, args)
+    assert result['changed'] and result['leader'] == 'db2' and result['previous_leader'] == 'db1'
+    assert result['timeline'] == 3 and result['message'] == 'switch over from db1 to db2'
+    assert members['posts'] == [('/switchover', {'leader': 'db1', 'candidate': 'db2'})]
+    assert members['auth'] == ['Basic ' + base64.b64encode(b'patroni:p').decode()]
+    again = run(monkeypatch, patroni_leader, args)
+    assert not again['changed'] and again['message'] == 'db2 leads already'
+    assert len(members['posts']) == 1
+
+
+def test_leader_in_check_mode_sends_nothing(monkeypatch, members):
+    result = run(monkeypatch, patroni_leader, {'endpoints': [members['url']], 'action': 'switchover',
+                                               'candidate': 'db3', 'password': 'p', '_ansible_check_mode': True})
+    assert result['changed'] and result['message'] == 'switch over from db1 to db3' and members['posts'] == []
+
+
+def test_leader_passes_on_patronis_refusal(monkeypatch, members):
+    members['refuse'] = 'candidate name does not match with sync_standby'
+    result = run(monkeypatch, patroni_leader, {'endpoints': [members['url']], 'action': 'switchover',
+                                               'candidate': 'db3', 'password': 'p'})
+    assert result['failed'] and 'switchover refused by Patroni' in result['msg']
+    assert 'HTTP Error 412' in result['msg'] and 'does not match with sync_standby' in result['msg']
+    assert len(members['posts']) == 1
+
+
+def test_leader_forces_a_failover_only_when_no_leader_runs(monkeypatch, members):
+    args = {'endpoints': [members['url']], 'action': 'failover', 'password': 'p', 'wait': 10}
+    result = run(monkeypatch, patroni_leader, args)
+    assert not result['changed'] and result['leader'] == 'db1' and members['posts'] == []
+    assert 'nothing forced' in result['message']
+    members['cluster']['members'][0].update(role='replica', state='stopped')
+    result = run(monkeypatch, patroni_leader, args)
+    assert result['changed'] and result['leader'] == 'db2' and result['previous_leader'] is None
+    assert members['posts'] == [('/failover', {'candidate': 'db2'})]
