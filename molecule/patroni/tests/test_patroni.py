@@ -369,9 +369,10 @@ def test_switchover_playbook_hands_over_under_writes_and_nothing_acknowledged_is
     print('\nDRILL switchover.yml: %s -> %s, playbook %.1f s, longest pause between two acknowledged writes '
           '%.1f s; %d acknowledged, %d lost' % (old, target, took, gap, len(acknowledged), len(acknowledged - stored)))
     assert not acknowledged - stored, sorted(acknowledged - stored)[:20]
-    # Writes pause while the replicas move to the new leader (quorum commit waits for one of them); a pause
-    # as long as a lost leader's TTL would mean the switchover was not the clean hand-over it must be.
-    assert gap < 20, gap
+    # Writes pause while the leader hands over and PgBouncer's next server connection reaches the new one
+    # through HAProxy (about 5 s measured; 17.5 s while PgBouncer waited its default 15 s on a connection
+    # HAProxy had handed to the stepped-down leader: pgbouncer_server_connect_timeout).
+    assert gap < 10, gap
     members = {m['name']: m for m in cluster(first=target)}
     assert members[target]['role'] == 'leader' and members[old]['state'] == 'streaming', members
 
@@ -474,4 +475,5 @@ def test_a_setting_that_takes_a_restart_rolls_through_the_members_under_writes()
     assert new != old, 'the leader restarted in place instead of after a switchover'
     assert all(psql(name, 'SHOW max_connections') == '60' for name in MEMBERS)
     assert not [m['name'] for m in cluster(first=new) if m.get('pending_restart')], cluster(first=new)
-    assert gap < 20, gap
+    # Only the switchover pauses writes (a restarting replica leaves the other to confirm commits).
+    assert gap < 10, gap
