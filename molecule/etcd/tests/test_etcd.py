@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'shared')
 from labtest import assert_reported, lab_host, podman, run_playbook, wait_until  # noqa: E402  pylint: disable=wrong-import-position
 
 CONVERGE = os.path.join(os.path.dirname(__file__), '..', 'converge.yml')
-MEMBERS = {'gw-mol-ha-db1': '10.213.23.11', 'gw-mol-ha-db2': '10.213.23.12', 'gw-mol-ha-db3': '10.213.23.13'}
+MEMBERS = {'gw-mol-etcd-1': '10.213.25.11', 'gw-mol-etcd-2': '10.213.25.12', 'gw-mol-etcd-3': '10.213.25.13'}
 TLS = '/etc/etcd/tls'
 CERTS = '--cacert=%s/ca.crt --cert=%s/etcd.crt --key=%s/etcd.key' % (TLS, TLS, TLS)
 # etcdctl on a member, as its administrator (the member's own certificate), through its loopback listener.
@@ -51,9 +51,9 @@ def status(name):
 
 
 def test_three_members_run_with_one_leader():
-    members = json.loads(ctl('gw-mol-ha-db1', 'member list --write-out=json'))['members']
+    members = json.loads(ctl('gw-mol-etcd-1', 'member list --write-out=json'))['members']
     assert sorted(m['name'] for m in members) == sorted(MEMBERS), members
-    seen = status('gw-mol-ha-db2')
+    seen = status('gw-mol-etcd-2')
     assert len(seen) == 3, seen
     leaders = {s['leader'] for s in seen.values()}
     terms = {s['raftTerm'] for s in seen.values()}
@@ -61,8 +61,8 @@ def test_three_members_run_with_one_leader():
 
 
 def test_a_client_needs_a_certificate_from_the_ca():
-    host = lab_host('gw-mol-ha-db2', sudo=True)
-    url = 'https://%s:2379/version' % MEMBERS['gw-mol-ha-db1']
+    host = lab_host('gw-mol-etcd-2', sudo=True)
+    url = 'https://%s:2379/version' % MEMBERS['gw-mol-etcd-1']
     with_cert = host.run('python3 -c %s %s cert', FETCH, url)
     assert with_cert.rc == 0 and json.loads(with_cert.stdout)['etcdserver'].startswith('3.5'), with_cert.stderr
     # The server's certificate checks out, but the handshake needs the client's.
@@ -75,7 +75,7 @@ def test_a_client_needs_a_certificate_from_the_ca():
 
 
 def test_writes_go_on_with_a_member_lost_and_it_catches_up():
-    seen = status('gw-mol-ha-db1')
+    seen = status('gw-mol-etcd-1')
     leader_id = next(iter(seen.values()))['leader']
     by_id = {s['header']['member_id']: endpoint for endpoint, s in seen.items()}
     leader_ip = by_id[leader_id].split('//')[1].split(':')[0]
@@ -97,21 +97,21 @@ def test_writes_go_on_with_a_member_lost_and_it_catches_up():
 
 
 def test_a_removed_member_joins_again_by_a_converge_alone():
-    victim, ids = 'gw-mol-ha-db3', {}
-    members = json.loads(ctl('gw-mol-ha-db1', 'member list --write-out=json --hex'))['members']
+    victim, ids = 'gw-mol-etcd-3', {}
+    members = json.loads(ctl('gw-mol-etcd-1', 'member list --write-out=json --hex'))['members']
     victim_id = next(m['ID'] for m in members if m['name'] == victim)
     # etcd refuses to remove a member until every member has been connected for a few seconds (its
     # strict reconfiguration check), as after the previous drill's restart.
-    assert wait_until(lambda: 'removed from cluster' in ctl('gw-mol-ha-db1', 'member remove %s' % victim_id), timeout=60)
+    assert wait_until(lambda: 'removed from cluster' in ctl('gw-mol-etcd-1', 'member remove %s' % victim_id), timeout=60)
     host = lab_host(victim, sudo=True)
     host.run_test('systemctl stop etcd')
     host.run_test('rm -rf /var/lib/etcd/groundwork /etc/etcd/bootstrap.env')
-    for name in ('gw-mol-ha-db1', 'gw-mol-ha-db2'):
+    for name in ('gw-mol-etcd-1', 'gw-mol-etcd-2'):
         ids[name] = lab_host(name).check_output('systemctl show -p MainPID --value etcd')
     # The etcd play alone (its tasks carry the role's tag): the drill is the member's, not Patroni's.
     rc, output, _changed = run_playbook(CONVERGE, args=['--tags', 'etcd'])
     assert rc == 0, output[-3000:]
-    members = json.loads(ctl('gw-mol-ha-db1', 'member list --write-out=json'))['members']
+    members = json.loads(ctl('gw-mol-etcd-1', 'member list --write-out=json'))['members']
     assert sorted(m['name'] for m in members) == sorted(MEMBERS), members
     assert 'ETCD_INITIAL_CLUSTER_STATE="existing"' in host.check_output('cat /etc/etcd/bootstrap.env')
     for name, pid in ids.items():
