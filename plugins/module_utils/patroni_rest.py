@@ -13,6 +13,22 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.urls import open_url
 
 
+def rest_argument_spec(credentials=False):
+    """The options of doc fragment groundwork.stack.patroni_rest (and of its ``credentials`` part)."""
+    spec = dict(
+        endpoints=dict(type='list', elements='str', required=True),
+        ca_path=dict(type='path'),
+        client_cert=dict(type='path'),
+        client_key=dict(type='path', no_log=False),
+    )
+    if credentials:
+        spec.update(
+            username=dict(type='str', default='patroni'),
+            password=dict(type='str', required=True, no_log=True),
+        )
+    return spec
+
+
 def request(module, url, method='GET', body=None, credentials=None, raw=False):
     """One call; ``credentials`` (user, password) go as HTTP basic authentication. Returns the decoded JSON, or
     the text with ``raw`` (Patroni answers a switchover in words)."""

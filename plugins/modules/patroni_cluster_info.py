@@ -24,22 +24,6 @@ attributes:
     description: Not supported.
     support: none
 options:
-  endpoints:
-    description:
-      - Base URLs of the members' REST APIs, for example C(https://10.0.0.11:8008). They are asked in order until
-        one answers.
-    type: list
-    elements: str
-    required: true
-  ca_path:
-    description: CA certificate that signed the REST API's certificates (the collection CA).
-    type: path
-  client_cert:
-    description: Client certificate to present, if the REST API asks for one.
-    type: path
-  client_key:
-    description: Key of O(client_cert).
-    type: path
   timeout:
     description: Seconds to wait for each endpoint.
     type: int
@@ -51,6 +35,8 @@ options:
   max_lag_bytes:
     description: A replica lagging more than this many bytes is a problem; no bound if not set.
     type: int
+extends_documentation_fragment:
+  - groundwork.stack.patroni_rest
 seealso:
   - module: groundwork.stack.postgresql_replication_info
 author:
@@ -121,15 +107,12 @@ healthy:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.groundwork.stack.plugins.module_utils.patroni import summarize_cluster
-from ansible_collections.groundwork.stack.plugins.module_utils.patroni_rest import ask_members
+from ansible_collections.groundwork.stack.plugins.module_utils.patroni_rest import ask_members, rest_argument_spec
 
 
 def argument_spec():
     return dict(
-        endpoints=dict(type='list', elements='str', required=True),
-        ca_path=dict(type='path'),
-        client_cert=dict(type='path'),
-        client_key=dict(type='path', no_log=False),
+        rest_argument_spec(credentials=False),
         timeout=dict(type='int', default=5),
         expected_members=dict(type='list', elements='str'),
         max_lag_bytes=dict(type='int'),

@@ -25,40 +25,19 @@ attributes:
     description: The settings that change, before and after.
     support: full
 options:
-  endpoints:
-    description:
-      - Base URLs of the members' REST APIs, for example C(https://10.0.0.11:8008), asked in order until one
-        answers.
-    type: list
-    elements: str
-    required: true
   settings:
     description:
       - The dynamic configuration asked for, nested as Patroni keeps it (C(ttl), C(loop_wait),
         C(postgresql.parameters.max_connections) and so on; see the example).
     type: dict
     required: true
-  ca_path:
-    description: CA certificate that signed the REST API's certificates (the collection CA).
-    type: path
-  client_cert:
-    description: Client certificate to present (the REST API's write endpoints may ask for one).
-    type: path
-  client_key:
-    description: Key of O(client_cert).
-    type: path
-  username:
-    description: User of the REST API's write endpoints.
-    type: str
-    default: patroni
-  password:
-    description: Password of O(username).
-    type: str
-    required: true
   timeout:
     description: Seconds to wait for each request.
     type: int
     default: 5
+extends_documentation_fragment:
+  - groundwork.stack.patroni_rest
+  - groundwork.stack.patroni_rest.credentials
 seealso:
   - module: groundwork.stack.patroni_cluster_info
 author:
@@ -112,18 +91,13 @@ import json
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.groundwork.stack.plugins.module_utils.patroni import plan_config, restart_parameters
-from ansible_collections.groundwork.stack.plugins.module_utils.patroni_rest import ask_members, request
+from ansible_collections.groundwork.stack.plugins.module_utils.patroni_rest import ask_members, request, rest_argument_spec
 
 
 def argument_spec():
     return dict(
-        endpoints=dict(type='list', elements='str', required=True),
+        rest_argument_spec(credentials=True),
         settings=dict(type='dict', required=True),
-        ca_path=dict(type='path'),
-        client_cert=dict(type='path'),
-        client_key=dict(type='path', no_log=False),
-        username=dict(type='str', default='patroni'),
-        password=dict(type='str', required=True, no_log=True),
         timeout=dict(type='int', default=5),
     )
 

@@ -29,13 +29,6 @@ attributes:
     description: Not supported.
     support: none
 options:
-  endpoints:
-    description:
-      - Base URLs of the members' REST APIs, for example C(https://10.0.0.11:8008), asked in order until one
-        answers.
-    type: list
-    elements: str
-    required: true
   action:
     description: C(switchover) (planned, from a running leader) or C(failover) (only when no leader runs).
     type: str
@@ -46,23 +39,6 @@ options:
       - The member to lead. Required for a switchover; for a failover, the running member with the least lag
         when not given.
     type: str
-  ca_path:
-    description: CA certificate that signed the REST API's certificates (the collection CA).
-    type: path
-  client_cert:
-    description: Client certificate to present (the REST API's write endpoints may ask for one).
-    type: path
-  client_key:
-    description: Key of O(client_cert).
-    type: path
-  username:
-    description: User of the REST API's write endpoints.
-    type: str
-    default: patroni
-  password:
-    description: Password of O(username).
-    type: str
-    required: true
   timeout:
     description: Seconds to wait for each request (a switchover request waits for Patroni to carry it out).
     type: int
@@ -71,6 +47,9 @@ options:
     description: Seconds to wait, after the change, for the member asked for to be the running leader.
     type: int
     default: 90
+extends_documentation_fragment:
+  - groundwork.stack.patroni_rest
+  - groundwork.stack.patroni_rest.credentials
 seealso:
   - module: groundwork.stack.patroni_cluster_info
 author:
@@ -117,19 +96,14 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.groundwork.stack.plugins.module_utils.patroni import leader_change_plan, summarize_cluster
-from ansible_collections.groundwork.stack.plugins.module_utils.patroni_rest import ask_members, error_text, first_answer, request
+from ansible_collections.groundwork.stack.plugins.module_utils.patroni_rest import ask_members, error_text, first_answer, request, rest_argument_spec
 
 
 def argument_spec():
     return dict(
-        endpoints=dict(type='list', elements='str', required=True),
+        rest_argument_spec(credentials=True),
         action=dict(type='str', required=True, choices=['switchover', 'failover']),
         candidate=dict(type='str'),
-        ca_path=dict(type='path'),
-        client_cert=dict(type='path'),
-        client_key=dict(type='path', no_log=False),
-        username=dict(type='str', default='patroni'),
-        password=dict(type='str', required=True, no_log=True),
         timeout=dict(type='int', default=60),
         wait=dict(type='int', default=90),
     )

@@ -344,6 +344,15 @@ def test_leader_lost_new_leader_takes_writes_in_under_30_s_and_nothing_acknowled
     assert psql(old, count, dbname='app') == psql(leader(), count, dbname='app') == str(len(stored))
 
 
+def _writes_since(host, leader_name, started):
+    """After a planned change under the writer: the ids acknowledged, the ids stored on the leader, and the
+    longest pause between two acknowledged writes since ``started``."""
+    writes = acked(host)
+    stored = {int(v) for v in psql(leader_name, 'SELECT id FROM drill', dbname='app').split()}
+    times = [t for _i, t, _s in writes if t > started]
+    return {i for i, _t, _s in writes}, stored, max(b - a for a, b in zip(times, times[1:]))
+
+
 def test_switchover_playbook_hands_over_under_writes_and_nothing_acknowledged_is_lost():
     """switchover.yml in this mode: Patroni's switchover to the member named, under continuous writes through
     PgBouncer; every acknowledged write is on the new leader, and the old one streams from it."""
@@ -359,11 +368,7 @@ def test_switchover_playbook_hands_over_under_writes_and_nothing_acknowledged_is
     assert 'switch over from %s to %s' % (old, target) in ' '.join(output.split()), output[-3000:]
     assert wait_until(lambda: len([t for _i, t, server in acked(host) if server == MEMBERS[target]]) > 10, timeout=60)
     stop_writer(host)
-    writes = acked(host)
-    acknowledged = {i for i, _t, _s in writes}
-    stored = {int(v) for v in psql(target, 'SELECT id FROM drill', dbname='app').split()}
-    times = [t for _i, t, _s in writes if t > started]
-    gap = max(b - a for a, b in zip(times, times[1:]))
+    acknowledged, stored, gap = _writes_since(host, target, started)
     print('\nDRILL switchover.yml: %s -> %s, playbook %.1f s, longest pause between two acknowledged writes '
           '%.1f s; %d acknowledged, %d lost' % (old, target, took, gap, len(acknowledged), len(acknowledged - stored)))
     assert not acknowledged - stored, sorted(acknowledged - stored)[:20]
@@ -461,11 +466,7 @@ def test_a_setting_that_takes_a_restart_rolls_through_the_members_under_writes()
     new = leader()
     assert wait_until(lambda: len([t for _i, t, server in acked(host) if t > started + took]) > 10, timeout=60)
     stop_writer(host)
-    writes = acked(host)
-    acknowledged = {i for i, _t, _s in writes}
-    stored = {int(v) for v in psql(new, 'SELECT id FROM drill', dbname='app').split()}
-    times = [t for _i, t, _s in writes if t > started]
-    gap = max(b - a for a, b in zip(times, times[1:]))
+    acknowledged, stored, gap = _writes_since(host, new, started)
     print('\nDRILL rolling restart: max_connections 50 -> 60, playbook %.1f s, leader %s -> %s, longest pause '
           'between two acknowledged writes %.1f s; %d acknowledged, %d lost'
           % (took, old, new, gap, len(acknowledged), len(acknowledged - stored)))

@@ -24,6 +24,7 @@ import yaml
 
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
+from ansible_collections.groundwork.stack.plugins.doc_fragments.patroni_rest import ModuleDocFragment
 from ansible_collections.groundwork.stack.plugins.modules import patroni_cluster_info, patroni_config, patroni_leader
 
 CLUSTER = {'scope': 'groundwork', 'members': [
@@ -40,8 +41,16 @@ class Exit(Exception):
 
 @pytest.mark.parametrize('module', [patroni_cluster_info, patroni_config, patroni_leader])
 def test_argument_spec_matches_documentation(module):
+    # The module's own options, and those of the doc fragments it names (plugins/doc_fragments/patroni_rest.py),
+    # against its argument spec (the fragments' part built by module_utils/patroni_rest.py:rest_argument_spec).
+    doc = yaml.safe_load(module.DOCUMENTATION)
+    fragments = {'groundwork.stack.patroni_rest': ModuleDocFragment.DOCUMENTATION,
+                 'groundwork.stack.patroni_rest.credentials': ModuleDocFragment.CREDENTIALS}
+    documented = {}
+    for name in doc.get('extends_documentation_fragment', []):
+        documented.update(yaml.safe_load(fragments[name])['options'])
+    documented.update(doc['options'])
     spec = module.argument_spec()
-    documented = yaml.safe_load(module.DOCUMENTATION)['options']
     assert set(spec) == set(documented)
     for name, option in spec.items():
         assert documented[name]['type'] == option.get('type', 'str'), name
