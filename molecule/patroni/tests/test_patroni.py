@@ -390,11 +390,14 @@ def _local_role(name):
 
 
 def _blackhole(name, addresses, action):
-    """Add or delete a blackhole route to each address in the network namespace of the container ``name``."""
+    """Add or delete a blackhole route to each address in the network namespace of the container ``name``, all in
+    one ``ip -batch`` so the routes take effect together. Returns the time the last one is in place: the moment
+    of the cut, measured after the fact (``podman inspect`` alone can take a second on a loaded machine)."""
     pid = podman('inspect', '-f', '{{.State.Pid}}', name).stdout.strip()
-    for address in addresses:
-        subprocess.run(['nsenter', '--net', '-t', pid, 'ip', 'route', action, 'blackhole', address + '/32'],
-                       check=action == 'add', capture_output=True, timeout=30)
+    batch = ''.join('route %s blackhole %s/32\n' % (action, address) for address in addresses)
+    subprocess.run(['nsenter', '--net', '-t', pid, 'ip', '-force', '-batch', '-'], input=batch, text=True,
+                   check=action == 'add', capture_output=True, timeout=30)
+    return time.time()
 
 
 def test_leader_partitioned_demotes_itself_and_no_write_is_acknowledged_by_two_leaders():
@@ -404,8 +407,7 @@ def test_leader_partitioned_demotes_itself_and_no_write_is_acknowledged_by_two_l
     # PostgreSQL. The app host (HAProxy, PgBouncer, the writer) and the controller still reach it.
     peers = [address for name, address in MEMBERS.items() if name != old]
     host = start_writer()
-    cut_at = time.time()
-    _blackhole(old, peers, 'add')
+    cut_at = _blackhole(old, peers, 'add')
     new = None
     try:
         # It cannot renew its lock in etcd: it demotes itself, and its PostgreSQL stops being a read-write
