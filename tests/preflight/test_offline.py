@@ -158,14 +158,15 @@ def test_the_patroni_mode_inputs_are_checked_each_on_its_own_line():
 
 
 def test_a_streaming_mode_day2_playbook_is_refused_under_patroni_before_any_host_is_contacted():
-    """rebuild_host.yml and restore.yml clone and restore by themselves: under Patroni they would fight it (their
-    Patroni versions are still to come; switchover.yml and failover.yml have theirs). The refusal is the first
-    task (an assert on the controller), so the lab's hosts need not even exist."""
+    """restore.yml restores and clones by itself: under Patroni it would fight it (its Patroni version, a
+    bootstrap from the backup, is still to come; rebuild_host.yml, switchover.yml and failover.yml have theirs).
+    The refusal comes before any host is contacted (asserts on the controller), so the lab's hosts need not
+    even exist."""
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'), ANSIBLE_NOCOLOR='1',
                ANSIBLE_FORCE_COLOR='0')
-    for playbook in ('rebuild_host.yml',):
+    for playbook in ('restore.yml',):
         proc = subprocess.run(['ansible-playbook', '-i', LAB_PATRONI, os.path.join(ROOT, 'playbooks', playbook),
-                               '-e', 'switchover_target=gw-pg2 rebuild_host=gw-pg2'],
+                               '-e', 'restore_host=gw-pg2'],
                               capture_output=True, text=True, cwd=ROOT, timeout=300, check=False, env=env)
         output = proc.stdout + proc.stderr
         assert proc.returncode != 0, output[-3000:]

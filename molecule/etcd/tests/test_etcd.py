@@ -6,8 +6,10 @@
 1. Three members run, all started, with one leader and one raft term.
 2. A client needs a certificate from the collection CA: without one, or in plain HTTP, it is refused.
 3. One member (not the leader) is killed: the leader stays, writes go on; the member comes back and has them.
-4. A member removed and wiped joins again by a converge alone (etcdctl member add, state existing), the
-   members that run are not restarted, and a second converge changes nothing.
+4. A member whose data is gone joins again by a converge alone, as a new member (etcdctl member add, state
+   existing), whether it was removed first or is still listed (a rebuilt host: its old entry is removed);
+   the members that run are not restarted, it serves the cluster's data, and a second converge changes
+   nothing.
 5. Bad input stops the play before any change, naming the variable.
 """
 
@@ -96,13 +98,19 @@ def test_writes_go_on_with_a_member_lost_and_it_catches_up():
     assert wait_until(lambda: len(status(writer)) == 3, timeout=30)
 
 
-def test_a_removed_member_joins_again_by_a_converge_alone():
+@pytest.mark.parametrize('removed_first', [True, False], ids=['removed-and-wiped', 'host-rebuilt'])
+def test_a_member_whose_data_is_gone_joins_again_by_a_converge_alone(removed_first):
+    """removed-and-wiped: taken out of the cluster (etcdctl member remove) and its data deleted, as an operator
+    retiring it would. host-rebuilt: its data gone while the cluster still lists it, as after a disk or a whole
+    host is replaced (rebuild_host.yml runs this play): the old entry is removed and the member added anew."""
     victim, ids = 'gw-mol-etcd-3', {}
     members = json.loads(ctl('gw-mol-etcd-1', 'member list --write-out=json --hex'))['members']
-    victim_id = next(m['ID'] for m in members if m['name'] == victim)
-    # etcd refuses to remove a member until every member has been connected for a few seconds (its
-    # strict reconfiguration check), as after the previous drill's restart.
-    assert wait_until(lambda: 'removed from cluster' in ctl('gw-mol-etcd-1', 'member remove %s' % victim_id), timeout=60)
+    old_id = next(m['ID'] for m in members if m['name'] == victim)
+    if removed_first:
+        # etcd refuses to remove a member until every member has been connected for a few seconds (its
+        # strict reconfiguration check), as after the previous drill's restart.
+        assert wait_until(lambda: 'removed from cluster' in ctl('gw-mol-etcd-1', 'member remove %s' % old_id),
+                          timeout=60)
     host = lab_host(victim, sudo=True)
     host.run_test('systemctl stop etcd')
     host.run_test('rm -rf /var/lib/etcd/groundwork /etc/etcd/bootstrap.env')
@@ -111,12 +119,17 @@ def test_a_removed_member_joins_again_by_a_converge_alone():
     # The etcd play alone (its tasks carry the role's tag): the drill is the member's, not Patroni's.
     rc, output, _changed = run_playbook(CONVERGE, args=['--tags', 'etcd'])
     assert rc == 0, output[-3000:]
-    members = json.loads(ctl('gw-mol-etcd-1', 'member list --write-out=json'))['members']
+    members = json.loads(ctl('gw-mol-etcd-1', 'member list --write-out=json --hex'))['members']
     assert sorted(m['name'] for m in members) == sorted(MEMBERS), members
+    # A new member (a new ID), started: the old entry is gone, not reused.
+    assert next(m['ID'] for m in members if m['name'] == victim) != old_id, members
     assert 'ETCD_INITIAL_CLUSTER_STATE="existing"' in host.check_output('cat /etc/etcd/bootstrap.env')
     for name, pid in ids.items():
         assert lab_host(name).check_output('systemctl show -p MainPID --value etcd') == pid, name
     assert wait_until(lambda: len(status(victim)) == 3, timeout=30)
+    # It serves what the cluster held before it was lost (written by the previous drill).
+    assert wait_until(lambda: ctl(victim, 'get --consistency=s /drill/key-19 --print-value-only').strip() == 'value-19',
+                      timeout=30)
     rc, output, changed = run_playbook(CONVERGE, args=['--tags', 'etcd'])
     assert rc == 0 and changed == 0, output[-3000:]
 
