@@ -132,6 +132,29 @@ def test_a_local_repository_with_replicas_is_refused():
     assert not re.search(r'changed=[1-9]', output)
 
 
+def test_a_memory_plan_over_the_ram_is_one_problem_naming_the_variables():
+    """The all-in-one host runs PostgreSQL, Redis and the apps: each plans for its share of the RAM (40, 15, 30 %)
+    unless its variable says otherwise, and the parts may not add up to more than the host has. The RAM is a
+    fact: offline, the test passes it as one (a host with 4 GB)."""
+    four_gb = {'ansible_facts': {'memtotal_mb': 4096}}
+    rc, output = preflight(dict(four_gb, postgresql_memory_budget='3GB'))
+    assert rc != 0
+    assert problems(output) == [
+        'base: memory: postgresql 3072 MB (postgresql_memory_budget), redis 614 MB (groundwork_memory_shares: 15 %), '
+        'apps 1228 MB (groundwork_memory_shares: 30 %) add up to 4915 MB, more than the host\'s 4096 MB: lower one '
+        'of them (postgresql_memory_budget, redis_maxmemory, uvicorn_service_memory_budget_mb), or '
+        'groundwork_memory_shares for the planned ones']
+    # The inventory's own budget (2GB) fits 4 GB with the planned shares; shares that do not are refused too.
+    assert preflight(four_gb)[0] == 0
+    rc, output = preflight(dict(four_gb, groundwork_memory_shares={'redis': 30, 'apps': 30}))
+    assert rc != 0 and len(problems(output)) == 1 and 'add up to 4505 MB' in problems(output)[0], output[-3000:]
+    # Malformed shares: one line naming the variable.
+    rc, output = preflight(dict(four_gb, groundwork_memory_shares={'redis': 0, 'web': 5}))
+    assert rc != 0
+    assert problems(output) == ['base: groundwork_memory_shares: percent of the RAM for postgresql, redis and apps '
+                                '(those keys only), each a whole number 1-100 (got {"redis": 0, "web": 5})']
+
+
 LAB_PATRONI = os.path.join(ROOT, 'inventories', 'lab-patroni')
 
 
