@@ -160,7 +160,8 @@ LAB_PATRONI = os.path.join(ROOT, 'inventories', 'lab-patroni')
 
 def test_the_patroni_mode_inputs_are_checked_each_on_its_own_line():
     """postgresql_ha_mode: patroni adds the etcd, patroni and haproxy roles' checks to their hosts, and the
-    mode's own rules: an odd number of etcd members, the secrets, no pgBackRest under Patroni yet."""
+    mode's own rules: an odd number of etcd members, the secrets; pgBackRest's repository on a backup host once
+    there is more than one member, as in the streaming mode."""
     rc, output = preflight({'patroni_dcs_group': 'postgres_replica', 'patroni_restapi_password': '',
                             'patroni_profile': 'slow', 'groundwork_backups': True, 'etcd_peer_port': 'x'},
                            inventory=LAB_PATRONI)
@@ -170,7 +171,8 @@ def test_the_patroni_mode_inputs_are_checked_each_on_its_own_line():
                  r'^patroni: patroni_dcs_group: an inventory group with an odd number of hosts',
                  r'^patroni: patroni_restapi_password: required',
                  r'^patroni: value of patroni_profile must be one of',
-                 r'^pgbackrest: postgresql_ha_mode: streaming while pgBackRest is applied',
+                 r'^pgbackrest: backup: without a backup host \(a local repository\) there is one database host only'
+                 r'.*have 3\)',
                  r'^etcd: etcd_peer_port: a port number'):
         found = [line for line in lines if re.search(rule, line)]
         assert len(found) == 1, (rule, lines)
