@@ -12,6 +12,9 @@
    changed in pgBackRest's configuration.
 5. rebuild_host.yml brings back a standby whose host lost its data and pgBackRest's configuration: the
    repository's check passes and the next backup is taken from it; a second run changes nothing.
+6. restore.yml to a point in time onto a member: refused unless forced while the cluster has a leader; forced,
+   Patroni bootstraps a new cluster from the backup there, the other member clones it, rows after the target
+   are gone from both, and the stanza archives the new timeline.
 """
 
 from __future__ import annotations
@@ -144,3 +147,45 @@ def test_a_rebuilt_member_archives_and_is_backed_up_again(repo):
     assert 'replay on the standby' in journal, journal[-2000:]
     rc, output, changed = run_playbook(rebuild, extra_vars={'rebuild_host': standby}, args=['--skip-tags', 'base'])
     assert rc == 0 and changed == 0, output[-3000:]
+
+
+def test_restore_playbook_bootstraps_the_cluster_from_the_backup_at_a_point_in_time(repo):
+    """restore.yml in this mode, to a point in time, onto the standby: refused while the cluster has a leader
+    unless forced; forced, Patroni bootstraps a new cluster from the backup on the member named (pgBackRest
+    restores, PostgreSQL replays the archive to the target and is promoted), the other member is emptied and
+    clones it. Rows committed before the target are there, rows after it are not, on both members; the
+    stanza archives the new timeline."""
+    old = leader()
+    named = next(name for name in MEMBERS if name != old)
+    primary = lab_host(old)
+    insert(primary, 1001, 1100)
+    target = sql(primary, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'",
+                 'postgres')
+    time.sleep(0.5)
+    insert(primary, 1101, 1200)
+    archive_now(primary)
+    timeline = int(sql(primary, 'SELECT timeline_id FROM pg_control_checkpoint()', 'postgres'))
+    restore = os.path.join(PLAYBOOKS, 'restore.yml')
+    rc, output, changed = run_playbook(restore, extra_vars={'restore_host': named, 'restore_target_time': target})
+    assert rc != 0 and changed == 0, output[-3000:]
+    assert 'Refusing to restore the Patroni cluster: %s leads it' % old in ' '.join(output.split()), output[-3000:]
+    started = time.time()
+    rc, output, _changed = run_playbook(restore, extra_vars={'restore_host': named, 'restore_target_time': target,
+                                                             'restore_force': True}, timeout=1200)
+    took = time.time() - started
+    assert rc == 0, output[-4000:]
+    assert leader() == named
+    # The other member clones the new leader and streams from it (the role waited for it).
+    assert sql(lab_host(old), 'SELECT pg_is_in_recovery()', 'postgres') == 't'
+    query = 'SELECT count(*) FILTER (WHERE id BETWEEN 1001 AND 1100), count(*) FILTER (WHERE id > 1100) FROM drill'
+    assert sql(lab_host(named), query) == '100|0'
+    assert wait_until(lambda: sql(lab_host(old), query) == '100|0', timeout=60)
+    new_timeline = int(sql(lab_host(named), 'SELECT timeline_id FROM pg_control_checkpoint()', 'postgres'))
+    assert new_timeline > timeline
+    # No recovery target is left for a clone to stop at.
+    assert sql(lab_host(named), 'SHOW recovery_target_time', 'postgres') == ''
+    result = as_repo_user(repo, 'pgbackrest --stanza=main check')
+    assert result.rc == 0, result.stdout + result.stderr
+    assert int(info(repo)['archive'][0]['max'][:8], 16) == new_timeline
+    print('\nDRILL restore.yml (Patroni): %s bootstrapped from the backup to %s, %s cloned it, in %.1f s'
+          % (named, target, old, took))
