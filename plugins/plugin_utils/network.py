@@ -64,3 +64,9 @@ def host_address(hostvars, host):
     if ips:
         return ips[0]
     return str(_host_vars(hostvars, host).get('ansible_host') or host)
+
+
+def host_url(hostvars, host, port, scheme='https'):
+    """``scheme://address:port`` for ``host`` (host_address), an IPv6 address in brackets."""
+    address = host_address(hostvars, host)
+    return '%s://%s:%d' % (scheme, '[%s]' % address if ':' in address else address, int(port))

@@ -12,8 +12,8 @@
    changed in pgBackRest's configuration.
 5. rebuild_host.yml brings back a standby whose host lost its data and pgBackRest's configuration: the
    repository's check passes and the next backup is taken from it; a second run changes nothing.
-6. restore.yml to a point in time onto a member: refused unless forced while the cluster has a leader; forced,
-   Patroni bootstraps a new cluster from the backup there, the other member clones it, rows after the target
+6. restore.yml to a point in time onto a member: refused unless forced while the cluster has a leader; a target
+   before the first backup fails at once, named; forced with a good target, Patroni bootstraps a new cluster from the backup there, the other member clones it, rows after the target
    are gone from both, and the stanza archives the new timeline.
 """
 
@@ -151,7 +151,8 @@ def test_a_rebuilt_member_archives_and_is_backed_up_again(repo):
 
 def test_restore_playbook_bootstraps_the_cluster_from_the_backup_at_a_point_in_time(repo):
     """restore.yml in this mode, to a point in time, onto the standby: refused while the cluster has a leader
-    unless forced; forced, Patroni bootstraps a new cluster from the backup on the member named (pgBackRest
+    unless forced; a target with no backup before it fails, named, without waiting out the timeout; forced
+    with a good target, Patroni bootstraps a new cluster from the backup on the member named (pgBackRest
     restores, PostgreSQL replays the archive to the target and is promoted), the other member is emptied and
     clones it. Rows committed before the target are there, rows after it are not, on both members; the
     stanza archives the new timeline."""
@@ -169,6 +170,14 @@ def test_restore_playbook_bootstraps_the_cluster_from_the_backup_at_a_point_in_t
     rc, output, changed = run_playbook(restore, extra_vars={'restore_host': named, 'restore_target_time': target})
     assert rc != 0 and changed == 0, output[-3000:]
     assert 'Refusing to restore the Patroni cluster: %s leads it' % old in ' '.join(output.split()), output[-3000:]
+    # A target before the first backup: pgBackRest finds no backup set, Patroni's bootstrap fails and systemd
+    # starts it again; the playbook stops it there and says so instead of waiting for restore_timeout.
+    rc, output, _changed = run_playbook(restore, extra_vars={'restore_host': named, 'restore_force': True,
+                                                             'restore_target_time': '2020-01-01 00:00:00+00'},
+                                        timeout=1200)
+    assert rc != 0, output[-3000:]
+    assert "Patroni's bootstrap from the backup failed on %s" % named in ' '.join(output.split()), output[-3000:]
+    assert lab_host(named).check_output('systemctl is-active patroni || true') in ('inactive', 'failed')
     started = time.time()
     rc, output, _changed = run_playbook(restore, extra_vars={'restore_host': named, 'restore_target_time': target,
                                                              'restore_force': True}, timeout=1200)

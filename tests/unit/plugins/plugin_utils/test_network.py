@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.groundwork.stack.plugins.filter import host_url as host_url_filter
 from ansible_collections.groundwork.stack.plugins.plugin_utils import network
 from ansible_collections.groundwork.stack.plugins.plugin_utils.network import is_cidr
 from ansible_collections.groundwork.stack.plugins.test import cidr as cidr_test
@@ -79,3 +80,14 @@ def test_host_ips(host, ipv6, expected):
 ])
 def test_host_address(host, expected):
     assert network.host_address(HOSTVARS, host) == expected
+
+
+@pytest.mark.parametrize('host, port, scheme, expected', [
+    ('db', 8008, 'https', 'https://10.0.0.10:8008'),
+    ('app6', '8008', 'https', 'https://[2001:db8::22]:8008'),
+    ('named', 2379, 'http', 'http://app.example.internal:2379'),
+    ('pg.example.org', 5000, 'https', 'https://pg.example.org:5000'),
+])
+def test_host_url(host, port, scheme, expected):
+    assert network.host_url(HOSTVARS, host, port, scheme) == expected
+    assert host_url_filter.FilterModule().filters()['host_url'](host, HOSTVARS, port, scheme) == expected
