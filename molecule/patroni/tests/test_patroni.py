@@ -23,9 +23,8 @@
    on the new timeline holding the same rows.
 9. switchover.yml (Patroni's switchover) under continuous writes: nothing acknowledged is lost. failover.yml
    after drill 6 forces nothing, since Patroni has failed over already, and says so.
-10. A replica's host lost its data (etcd's, PostgreSQL's, Patroni's configuration): rebuild_host.yml replaces its
-   etcd member and Patroni clones it again; no other member restarts, and a second run changes nothing.
-11. A setting that takes a restart rolls through the members under writes (the last drill).
+10. A setting that takes a restart rolls through the members under writes (the last drill).
+rebuild_host.yml in this mode is drilled in molecule/patroni_backup, with pgBackRest.
 """
 
 from __future__ import annotations
@@ -453,49 +452,6 @@ def test_leader_partitioned_demotes_itself_and_no_write_is_acknowledged_by_two_l
     assert not acknowledged - stored, sorted(acknowledged - stored)[:20]
     count = 'SELECT count(*) FROM drill'
     assert wait_until(lambda: psql(old, count, dbname='app') == str(len(stored)), timeout=30)
-
-
-def test_a_member_whose_host_lost_its_disks_is_rebuilt_by_rebuild_host():
-    """rebuild_host.yml in this mode. A replica's host lost its data as a replaced disk would: its etcd member's
-    data, its PostgreSQL data directory and Patroni's configuration. The playbook removes the member's old
-    entry from etcd and adds it anew, Patroni clones the leader, and the member streams again, holding the
-    leader's rows; no other member is restarted, and a second run changes nothing. (The base role's part of
-    rebuild_host.yml is skipped here: the disks lost are the data's, and molecule/replication drills that
-    part on a wiped host.)"""
-    assert wait_until(healthy, timeout=120), cluster()
-    old_leader = leader()
-    victim = next(name for name in sorted(MEMBERS) if name != old_leader)
-    others = [name for name in MEMBERS if name != victim]
-    started_at = {name: lab_host(name).check_output('systemctl show -p ActiveEnterTimestampMonotonic --value patroni')
-                  for name in others}
-    old_id = next(m['ID'] for m in json.loads(lab_host(old_leader, sudo=True).check_output(
-        ETCDCTL + ' member list --write-out=json --hex'))['members'] if m['name'] == victim)
-    host = lab_host(victim, sudo=True)
-    host.run_test('systemctl stop patroni etcd')
-    host.run_test('rm -rf /var/lib/etcd/groundwork /etc/etcd/bootstrap.env /var/lib/postgresql/17/main '
-                  '/etc/patroni/config.yml')
-    psql(old_leader, 'DROP TABLE IF EXISTS rebuilt; CREATE TABLE rebuilt AS SELECT generate_series(1, 5000) AS id',
-         dbname='app')
-    started = time.time()
-    rc, output, changed = run_playbook(os.path.join(PLAYBOOKS, 'rebuild_host.yml'), extra_vars={'rebuild_host': victim},
-                                       args=['--skip-tags', 'base'])
-    took = time.time() - started
-    assert rc == 0 and changed > 0, output[-3000:]
-    members = json.loads(lab_host(old_leader, sudo=True).check_output(ETCDCTL + ' member list --write-out=json --hex'))
-    assert sorted(m['name'] for m in members['members']) == sorted(MEMBERS), members
-    assert next(m['ID'] for m in members['members'] if m['name'] == victim) != old_id, members
-    # The role waited for every member to follow the leader: the rebuilt one streams, on the leader's timeline.
-    view = {m['name']: m for m in cluster(first=old_leader)}
-    assert view[old_leader]['role'] == 'leader' and view[victim]['state'] == 'streaming', view
-    assert view[victim]['timeline'] == view[old_leader]['timeline'], view
-    assert wait_until(lambda: psql(victim, 'SELECT count(*) FROM rebuilt', dbname='app') == '5000', timeout=30)
-    for name, since in started_at.items():
-        assert lab_host(name).check_output('systemctl show -p ActiveEnterTimestampMonotonic --value patroni') == since, name
-    print('\nDRILL rebuild_host.yml: %s rebuilt (etcd member re-added, cloned from %s) in %.1f s'
-          % (victim, old_leader, took))
-    rc, output, changed = run_playbook(os.path.join(PLAYBOOKS, 'rebuild_host.yml'), extra_vars={'rebuild_host': victim},
-                                       args=['--skip-tags', 'base'])
-    assert rc == 0 and changed == 0, output[-3000:]
 
 
 def test_a_setting_that_takes_a_restart_rolls_through_the_members_under_writes():

@@ -10,11 +10,13 @@
 4. switchover.yml hands the leadership over: the new leader archives WAL of its new timeline into the same
    stanza, and the next (differential) backup is taken from the new standby, the old leader, with nothing
    changed in pgBackRest's configuration.
-5. rebuild_host.yml brings back a standby whose host lost its data and pgBackRest's configuration: the
-   repository's check passes and the next backup is taken from it; a second run changes nothing.
+5. rebuild_host.yml brings back a standby whose host lost its data and pgBackRest's configuration, restored from
+   the newest backup (patroni_clone_from_backup): the repository's check passes and the next backup is taken from
+   it; a second run changes nothing.
 6. restore.yml to a point in time onto a member: refused unless forced while the cluster has a leader; a target
-   before the first backup fails at once, named; forced with a good target, Patroni bootstraps a new cluster from the backup there, the other member clones it, rows after the target
-   are gone from both, and the stanza archives the new timeline.
+   before the first backup fails at once, named; forced with a good target, Patroni bootstraps a new cluster from
+   the backup there, the other member clones it, rows after the target are gone from both, and the stanza archives
+   the new timeline.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from labtest import host_fixture, lab_host, run_playbook, wait_until  # noqa: E4
 PLAYBOOKS = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'playbooks')
 MEMBERS = {'gw-mol-pb-db1': '10.213.26.11', 'gw-mol-pb-db2': '10.213.26.12'}
 ARCHIVE_COMMAND = 'pgbackrest --stanza=main archive-push %p'
+ETCDCTL = ('etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/etcd/tls/ca.crt --cert=/etc/etcd/tls/etcd.crt '
+           '--key=/etc/etcd/tls/etcd.key')
 RESTORE_COMMAND = 'pgbackrest --stanza=main archive-get %f "%p"'
 CA = os.path.join(os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), 'pki', 'groundwork-ca.crt')
 
@@ -117,21 +121,43 @@ def test_after_a_switchover_the_new_leader_archives_and_backups_follow_it(repo):
 
 
 def test_a_rebuilt_member_archives_and_is_backed_up_again(repo):
-    """rebuild_host.yml with backups on: a standby's host lost its data, pgBackRest's configuration and the
-    postgres user's SSH keys with it. The playbook brings the member back (a new etcd member, cloned by
-    Patroni) and pgBackRest's side of it (configuration, SSH trust both ways): the repository host's check
-    passes and the next backup is taken from that standby. A second run changes nothing. (The base role's part
-    is skipped: molecule/replication drills it.)"""
-    standby = next(name for name in MEMBERS if name != leader())
+    """rebuild_host.yml in this mode, backups on: a standby's host lost its data (etcd's, PostgreSQL's, Patroni's
+    configuration), pgBackRest's configuration and the postgres user's SSH keys. The playbook brings the member
+    back (a new etcd member, restored by Patroni from the newest backup: patroni_clone_from_backup) and
+    pgBackRest's side of it (configuration, SSH trust both ways): the repository host's check passes and the
+    next backup is taken from that standby. The leader is not restarted, the member's etcd entry is new, it
+    holds the leader's rows on its timeline, and a second run changes nothing. (The base role's part is
+    skipped: molecule/replication drills it.)"""
+    primary = leader()
+    standby = next(name for name in MEMBERS if name != primary)
     host = lab_host(standby, sudo=True)
+    leader_started = lab_host(primary).check_output('systemctl show -p ActiveEnterTimestampMonotonic --value patroni')
+    old_id = next(m['ID'] for m in json.loads(lab_host(primary, sudo=True).check_output(
+        ETCDCTL + ' member list --write-out=json --hex'))['members'] if m['name'] == standby)
+    since = int(time.time()) - 1
     host.run_test('systemctl stop patroni etcd')
     host.run_test('rm -rf /var/lib/etcd/groundwork /etc/etcd/bootstrap.env /var/lib/postgresql/17/main '
                   '/etc/patroni/config.yml /etc/pgbackrest /var/lib/postgresql/.ssh')
     rebuild = os.path.join(PLAYBOOKS, 'rebuild_host.yml')
     rc, output, changed = run_playbook(rebuild, extra_vars={'rebuild_host': standby}, args=['--skip-tags', 'base'])
     assert rc == 0 and changed > 0, output[-3000:]
+    # Its etcd member was removed under its old ID and added anew.
+    members = json.loads(lab_host(primary, sudo=True).check_output(ETCDCTL + ' member list --write-out=json --hex'))
+    assert sorted(m['name'] for m in members['members']) == sorted(list(MEMBERS) + ['gw-mol-pb-repo']), members
+    assert next(m['ID'] for m in members['members'] if m['name'] == standby) != old_id, members
+    # The leader was left running, and the member follows it on its timeline with its rows.
+    assert lab_host(primary).check_output('systemctl show -p ActiveEnterTimestampMonotonic --value patroni') == \
+        leader_started
+    assert leader() == primary
     assert sql(lab_host(standby), 'SELECT pg_is_in_recovery()', 'postgres') == 't'
+    timeline = 'SELECT timeline_id FROM pg_control_checkpoint()'
+    assert wait_until(lambda: sql(lab_host(standby), timeline, 'postgres')
+                      == sql(lab_host(primary), timeline, 'postgres'), timeout=60)
+    assert wait_until(lambda: rows(lab_host(standby)) == rows(lab_host(primary)), timeout=30)
     assert sql(lab_host(standby), 'SHOW restore_command', 'postgres') == RESTORE_COMMAND
+    # patroni_clone_from_backup: Patroni made it from the newest backup, not from the leader.
+    journal = host.check_output('journalctl --no-pager -q -u patroni --since %s', '@%d' % since)
+    assert 'replica has been created using pgbackrest' in journal, journal[-3000:]
     result = as_repo_user(repo, 'pgbackrest --stanza=main check')
     assert result.rc == 0, result.stdout + result.stderr
     before = info(repo)['backup'][-1]['label']
